@@ -1,0 +1,1 @@
+"""The practice: tenants, staff, providers, patients, appointments, phone numbers."""

@@ -1,0 +1,23 @@
+"""ASGI entry point for Daphne: HTTP through Django, WebSockets through Channels.
+
+The Twilio media-stream route sits outside the browser-origin validator on purpose:
+Twilio sends no Origin header; it is authenticated by signature and single-use token.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from voiceagent.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": URLRouter(websocket_urlpatterns),
+    }
+)

@@ -1,0 +1,1 @@
+"""The phone receptionist: Twilio Media Streams bridged to a realtime speech model."""
