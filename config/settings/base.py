@@ -122,6 +122,30 @@ PHI_DATA_KEY_CACHE_SIZE = env.int("PHI_DATA_KEY_CACHE_SIZE", default=1024)
 AWS_REGION = env("AWS_REGION", default="us-east-1")
 AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default="")
 
+# --- Voice receptionist (Twilio Media Streams <-> realtime model) ----------------------
+# Without Twilio or OpenAI credentials the rest of the platform runs as before; incoming calls
+# are then forwarded to the practice's main line.
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+# The https origin Twilio sees; webhook signatures are checked against it, never the Host header.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+# OPENAI_API_KEY / OPENAI_BASE_URL are read by the openai SDK itself.
+OPENAI_REALTIME_MODEL = env("OPENAI_REALTIME_MODEL", default="gpt-realtime")
+AZURE_OPENAI_ENDPOINT = env("AZURE_OPENAI_ENDPOINT", default="")
+AZURE_OPENAI_API_KEY = env("AZURE_OPENAI_API_KEY", default="")
+AZURE_OPENAI_API_VERSION = env("AZURE_OPENAI_API_VERSION", default="2025-04-01-preview")
+AZURE_OPENAI_REALTIME_DEPLOYMENT = env("AZURE_OPENAI_REALTIME_DEPLOYMENT", default="")
+VOICE_MAX_CALL_SECONDS = env.int("VOICE_MAX_CALL_SECONDS", default=15 * 60)
+VOICE_IDLE_SECONDS = env.int("VOICE_IDLE_SECONDS", default=30)
+VOICE_STREAM_TOKEN_TTL_SECONDS = env.int("VOICE_STREAM_TOKEN_TTL_SECONDS", default=60)
+# Strict mode: no realtime session is opened to a processor without a BAA (call forwarded).
+VOICE_STRICT_BAA = env.bool("VOICE_STRICT_BAA", default=True)
+# Recordings (only for practices that switch them on): "" = default storage, else a dotted
+# storage class path (production: S3 with Object Lock; retention in days, 6 years by default).
+VOICE_RECORDING_STORAGE = env("VOICE_RECORDING_STORAGE", default="")
+VOICE_RECORDING_BUCKET = env("VOICE_RECORDING_BUCKET", default="")
+VOICE_RECORDING_RETENTION_DAYS = env.int("VOICE_RECORDING_RETENTION_DAYS", default=6 * 365)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
