@@ -127,6 +127,8 @@ AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default="")
 # are then forwarded to the practice's main line.
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+# Only for tests and local fakes: send Twilio REST calls to this origin instead of api.twilio.com.
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="")
 # The https origin Twilio sees; webhook signatures are checked against it, never the Host header.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 # OPENAI_API_KEY / OPENAI_BASE_URL are read by the openai SDK itself.
