@@ -39,6 +39,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",  # request id, ip, user for audit events
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -162,3 +163,30 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Audit trail ----------------------------------------------------------------------
+# Seal pending events into the chain right after each commit (False: run
+# `manage.py audit_integrate --follow` as a separate process instead).
+AUDIT_INTEGRATE_ON_COMMIT = env.bool("AUDIT_INTEGRATE_ON_COMMIT", default=True)
+# Sign and store a checkpoint of the chain head every N events (0 turns it off).
+AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
+# The checkpoint's origin line (C2SP tlog-checkpoint): a name unique to this log.
+AUDIT_CHECKPOINT_ORIGIN = env("AUDIT_CHECKPOINT_ORIGIN", default="clarion.local/audit")
+# Ed25519 signing key (raw 32-byte seed file); generated on first use locally (mode 0600).
+AUDIT_CHECKPOINT_KEY_FILE = env.path(
+    "AUDIT_CHECKPOINT_KEY_FILE", default=VAR_DIR / "keys" / "audit-checkpoint.key"
+)
+AUDIT_CHECKPOINT_KEY_AUTOCREATE = env.bool("AUDIT_CHECKPOINT_KEY_AUTOCREATE", default=True)
+# WORM storage for checkpoints: "local" (read-only files under AUDIT_WORM_DIR) or "s3"
+# (django-storages S3 with Object Lock COMPLIANCE and AUDIT_WORM_RETENTION_DAYS retention).
+AUDIT_WORM_BACKEND = env("AUDIT_WORM_BACKEND", default="local")
+AUDIT_WORM_DIR = env.path("AUDIT_WORM_DIR", default=VAR_DIR / "worm")
+AUDIT_WORM_BUCKET = env("AUDIT_WORM_BUCKET", default="")
+AUDIT_WORM_PREFIX = env("AUDIT_WORM_PREFIX", default="audit-checkpoints/")
+AUDIT_WORM_RETENTION_DAYS = env.int("AUDIT_WORM_RETENTION_DAYS", default=6 * 365 + 2)  # 164.316
+# Callable user -> list of practice ids the user may see audit events of, or None for all.
+AUDIT_PRACTICE_SCOPE_RESOLVER = env(
+    "AUDIT_PRACTICE_SCOPE_RESOLVER", default="clinic.selectors.practice_ids_for_user"
+)
+# Only config/settings/test.py turns this on: lets Django's test flush empty the audit table.
+AUDIT_ALLOW_TEST_FLUSH = False

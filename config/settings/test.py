@@ -9,3 +9,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A throwaway master key for the test run; never the developer's own.
 PHI_MASTER_KEY_FILE = env.path("PHI_MASTER_KEY_FILE", default=VAR_DIR / "test-keys" / "master.key")
+
+# Django's TransactionTestCase empties every table after each test; let it empty the
+# append-only audit table too (audit/db.py). Never set anywhere else.
+AUDIT_ALLOW_TEST_FLUSH = True
+AUDIT_WORM_DIR = VAR_DIR / "test-worm"
+AUDIT_CHECKPOINT_KEY_FILE = VAR_DIR / "test-keys" / "audit-checkpoint.key"

@@ -1,0 +1,91 @@
+"""Writing to the audit trail: `audit_record` is the one way any app records an event.
+
+Invariant: the event row is inserted in the caller's transaction (so it commits or rolls back
+with the change it describes) and without taking any chain lock; it is sealed into the chain
+after commit by `audit.chain.chain_integrate`, scheduled here with transaction.on_commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
+
+from audit.actions import AuditAction
+from audit.actors import actor_resolve
+from audit.chain import canonical_detail, chain_integrate
+from audit.context import current_audit_context
+from audit.models import AuditEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_DETAIL_CHARS = 8000
+
+
+@transaction.atomic
+def audit_record(
+    *,
+    action: AuditAction | int,
+    actor: Any,
+    resource_type: str,
+    resource_id: Any | None,
+    practice_id: Any | None,
+    detail: dict | None = None,
+    ts: datetime | None = None,
+) -> AuditEvent:
+    """Record one event in the current transaction (detail: ids, field names, counts; no PHI)."""
+    action = AuditAction(action)  # an unknown code is a programming error: ValueError
+    if not resource_type:
+        raise ValueError("audit resource_type is required (e.g. 'clinic.patient')")
+    who = actor_resolve(actor)
+    ctx = current_audit_context()
+    detail = dict(detail or {})
+    text = canonical_detail(detail)  # validates types before anything is written
+    if len(text) > MAX_DETAIL_CHARS:
+        raise ValueError(
+            f"audit detail is {len(text)} characters; keep it under {MAX_DETAIL_CHARS} "
+            "(ids, field names and counts, not documents)"
+        )
+    event = AuditEvent.objects.create(
+        ts=ts or timezone.now(),
+        actor_type=who.type,
+        actor_id=who.id,
+        actor_label=who.label[:150],
+        action=int(action),
+        resource_type=resource_type,
+        resource_id=None if resource_id is None else str(resource_id),
+        practice_id=None if practice_id is None else str(practice_id),
+        detail=detail,
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+    )
+    _schedule_integration()
+    return event
+
+
+def _schedule_integration(using: str = DEFAULT_DB_ALIAS) -> None:
+    if not getattr(settings, "AUDIT_INTEGRATE_ON_COMMIT", True):
+        return  # a dedicated integrator (`manage.py audit_integrate --follow`) does it
+    connection = connections[using]
+    # One callback per transaction is enough: it seals everything pending at that moment.
+    if any(func is _integrate_after_commit for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_integrate_after_commit, using=using)
+
+
+def _integrate_after_commit() -> None:
+    from audit.checkpoints import checkpoint_maybe_write
+
+    try:
+        # Don't queue behind another integrator: it loops until nothing is pending.
+        sealed = chain_integrate(wait=False)
+    except Exception:
+        # The event is committed and stays pending; the next integration seals it.
+        logger.exception("audit chain integration failed; events stay pending")
+        return
+    if sealed:
+        checkpoint_maybe_write()
