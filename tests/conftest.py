@@ -15,3 +15,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
         if "redis" in item.keywords and not has_redis:
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_caches():
+    """Each test starts with no unwrapped keys: test transactions roll back their key rows."""
+    from phi.crypto.keys import clear_key_caches
+
+    clear_key_caches()
+    yield
+    clear_key_caches()

@@ -120,6 +120,8 @@ PHI_KEK_ID = env("PHI_KEK_ID", default="local-kek-1")
 PHI_DATA_KEY_ROTATION_DAYS = env.int("PHI_DATA_KEY_ROTATION_DAYS", default=90)
 # Unwrapped data keys kept in process (bounded), so the hot path makes no KMS call.
 PHI_DATA_KEY_CACHE_SIZE = env.int("PHI_DATA_KEY_CACHE_SIZE", default=1024)
+# Phone numbers without a country code are read as numbers of this region.
+PHI_DEFAULT_PHONE_REGION = env("PHI_DEFAULT_PHONE_REGION", default="US")
 AWS_REGION = env("AWS_REGION", default="us-east-1")
 AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default="")
 
