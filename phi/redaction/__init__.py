@@ -1,0 +1,29 @@
+"""PHI redaction: find names, dates, phone numbers, SSNs, MRNs, e-mail and street addresses,
+ages over 89 and the caller's own known values in free text (written or as speech recognition
+writes speech) and mask them with typed placeholders such as "[PHONE]".
+
+Public API: `redact(text, *, known=None) -> RedactionResult(text, spans)`, `redact_text`,
+`Span`, `Kind`, and the scope API in `phi.redaction.context` (`add_known`, `redaction_scope`).
+"""
+
+from .engine import (
+    RedactionResult,
+    Span,
+    backend_install,
+    find_spans,
+    mask_for,
+    redact,
+    redact_text,
+)
+from .patterns import Kind
+
+__all__ = [
+    "Kind",
+    "RedactionResult",
+    "Span",
+    "backend_install",
+    "find_spans",
+    "mask_for",
+    "redact",
+    "redact_text",
+]

@@ -1,0 +1,504 @@
+"""The redaction engine: find PHI in free text, written or spoken, and mask it with typed tags.
+
+`redact(text, known=...)` returns the masked text and the spans it found (input offsets).
+Detection is rules, lexicons and cue words, not a model: written identifiers by compiled
+regexes, spoken numbers, dates and letters by one token pass (`spoken.py`), names by a
+census lexicon plus cue phrases ("my name is", "Mr."), and the caller's own known values
+(`known.py`) in every form they can be said. An NER backend may add spans (`backends.py`).
+
+Decisions a reviewer should know:
+- DATE masks full dates (month and day, with or without a year) and numeric dates, since any
+  date in a patient's call or note is tied to them (HIPAA Safe Harbor); a year alone, a
+  weekday or a time of day ("at three fifteen") is not masked.
+- A run of seven or more digits said together is an identifier even without a cue word
+  (phone, SSN, member id); shorter numbers (doses, rooms, menu choices, counts, times)
+  are masked only when a cue says what they are ("zip code", "last four of my social").
+- Overlapping detections merge; the merged span takes the most specific kind.
+
+Invariant: linear time in the input (see patterns.py); nothing here logs the text it reads.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple, Protocol
+
+from . import context
+from .known import KnownMatcher, known_matcher
+from .patterns import (
+    AGE_AFTER_RE,
+    AGE_BEFORE_RE,
+    ALNUM_ID_RE,
+    AMBIGUOUS_FIRST_NAMES,
+    CAP_WORD_RE,
+    CUE_RE,
+    DATE_NUMERIC_RE,
+    EMAIL_DOMAIN_RE,
+    EMAIL_LOCAL_RE,
+    EMAIL_LOCAL_STOP,
+    KIND_PRIORITY,
+    LOOSE_CUE_RE,
+    MRN_WRITTEN_RE,
+    NAME_CUE_STOPWORDS,
+    NOT_NAMES,
+    SPELLED_RE,
+    SPOKEN_EMAIL_DOMAIN_RE,
+    SSN_RE,
+    STATE_BEFORE_RE,
+    STREET_AFTER_RE,
+    STRONG_NAME_CUE_RE,
+    Kind,
+    first_names,
+    last_names,
+)
+from .spoken import Chunk, Run, digit_groups, number_runs, plausible_date_digits, year_chunks
+
+
+class Span(NamedTuple):
+    """A stretch of the input that holds PHI: [start, end) and what it is."""
+
+    start: int
+    end: int
+    kind: Kind
+
+
+class RedactionResult(NamedTuple):
+    """The masked text and the spans (input offsets) that were masked."""
+
+    text: str
+    spans: list[Span]
+
+
+class NerBackend(Protocol):
+    """An optional model (e.g. Presidio) that adds spans to the rule engine's."""
+
+    def find(self, text: str) -> Iterable[Span]:
+        """Spans the model finds in text."""
+        ...
+
+
+_backend: NerBackend | None = None
+
+
+def backend_install(backend: NerBackend | None) -> None:
+    """Plug in (or remove, with None) an NER backend used by every later redact() call."""
+    global _backend
+    _backend = backend
+
+
+def mask_for(kind: Kind | str) -> str:
+    """The placeholder a span of this kind becomes: "[PHONE]"."""
+    return f"[{kind}]"
+
+
+def redact(text: str, *, known: Mapping[str, object] | None = None) -> RedactionResult:
+    """Mask PHI in text; `known` adds the caller's own values (merged with the context's)."""
+    spans = find_spans(text, known=known)
+    return RedactionResult(apply_masks(text, spans), spans)
+
+
+def redact_text(text: str, *, known: Mapping[str, object] | None = None) -> str:
+    """Just the masked text."""
+    return redact(text, known=known).text
+
+
+def apply_masks(text: str, spans: list[Span]) -> str:
+    """Replace each (sorted, disjoint) span by its placeholder."""
+    if not spans:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for span in spans:
+        parts.append(text[pos : span.start])
+        parts.append(mask_for(span.kind))
+        pos = span.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[Span]:
+    """Sorted, disjoint PHI spans in text."""
+    if not text:
+        return []
+    lower = text.lower()
+    found: list[Span] = []
+    runs = number_runs(lower)
+    for run in runs:
+        _classify_run(run, text, lower, found)
+    _find_written(text, found)
+    _find_emails(text, lower, found)
+    _find_spelled(lower, found)
+    _find_names(text, lower, found)
+    matcher = _matcher_for(known)
+    if matcher is not None:
+        found.extend(Span(*hit) for hit in matcher.find(text, lower, runs))
+    if _backend is not None:
+        found.extend(_backend.find(text))
+    return merge_spans(found, text)
+
+
+def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
+    values = context.current_known()
+    if known:
+        values = context.merge_known(values, known)
+    return known_matcher(values) if values else None
+
+
+# --- numbers, dates and identifiers said as numbers ----------------------------------------
+
+
+def _cue(lower: str, start: int) -> str | None:
+    """What the nearest cue word before `start` says the number is."""
+    window = lower[max(0, start - 48) : start]
+    last = None
+    for m in CUE_RE.finditer(window):
+        last = m
+    return last.lastgroup if last is not None else None
+
+
+def _classify_run(run: Run, text: str, lower: str, out: list[Span]) -> None:
+    chunks = run.chunks
+    used = [False] * len(chunks)
+    for i, chunk in enumerate(chunks):
+        if not chunk.month or used[i]:
+            continue
+        span = _date_around_month(run, i, used)
+        if span is not None:
+            out.append(Span(span[0], span[1], Kind.DATE))
+    # What is left splits at months and used chunks into plain digit segments.
+    seg_start = None
+    for i in range(len(chunks) + 1):
+        usable = i < len(chunks) and not used[i] and not chunks[i].month
+        if usable and seg_start is None:
+            seg_start = i
+        elif not usable and seg_start is not None:
+            _classify_digits(run, seg_start, i, text, lower, out)
+            seg_start = None
+
+
+def _is_day(chunk: Chunk) -> bool:
+    return bool(
+        not chunk.month and chunk.digits and len(chunk.digits) <= 2 and 1 <= chunk.value <= 31
+    )
+
+
+def _date_around_month(run: Run, i: int, used: list[bool]) -> tuple[int, int] | None:
+    """A date built on the month chunk at i: "March third 1980", "the 3rd of March"."""
+    chunks = run.chunks
+    n = len(chunks)
+    start = end = None
+    last_used = i
+    first_used = i
+    if i + 1 < n and _is_day(chunks[i + 1]) and not used[i + 1]:
+        start, end, last_used = chunks[i].start, chunks[i + 1].end, i + 1
+    elif (
+        i > 0
+        and not used[i - 1]
+        and _is_day(chunks[i - 1])
+        and (chunks[i - 1].ordinal or year_chunks(run, i + 1))
+    ):
+        start, end, first_used = chunks[i - 1].start, chunks[i].end, i - 1
+    if start is None:
+        # "March 1980": month and four-digit year.
+        if i + 1 < n and len(chunks[i + 1].digits) == 4 and year_chunks(run, i + 1):
+            used[i] = used[i + 1] = True
+            return chunks[i].start, chunks[i + 1].end
+        return None
+    years = year_chunks(run, last_used + 1)
+    if years:
+        last_used += years
+        end = chunks[last_used].end
+    for k in range(first_used, last_used + 1):
+        used[k] = True
+    return start, end
+
+
+def _classify_digits(
+    run: Run, first: int, last: int, text: str, lower: str, out: list[Span]
+) -> None:
+    chunks = run.chunks[first:last]
+    digits = "".join(c.digits for c in chunks)
+    n = len(digits)
+    if not n:
+        return
+    start, end = chunks[0].start, chunks[-1].end
+    groups = digit_groups(run, first, last)
+    lens = [len(g) for g in groups]
+    written = all(c.from_digits for c in chunks)
+    gaps = "".join(c.gap for c in chunks[1:])
+    cue = _cue(lower, start)
+    kind = _kind_for_digits(digits, n, lens, written, gaps, cue, chunks, lower, start)
+    if kind is None:
+        _maybe_address_or_age(run, first, last, digits, text, lower, cue, out)
+        return
+    if kind == Kind.PHONE and start > 0 and text[start - 1] == "(":
+        start -= 1  # "(555) 012-3456": the area code's bracket is part of the number
+    out.append(Span(start, end, kind))
+
+
+def _kind_for_digits(
+    digits: str,
+    n: int,
+    lens: list[int],
+    written: bool,
+    gaps: str,
+    cue: str | None,
+    chunks: list[Chunk],
+    lower: str,
+    start: int,
+) -> Kind | None:
+    if (
+        written
+        and "," in gaps
+        and len(lens) > 1
+        and all(x == 3 for x in lens[1:])
+        and " " not in gaps
+    ):
+        return None  # 1,250,000 is an amount, not an identifier
+    if written and len(lens) == 3 and lens != [3, 2, 4] and lens != [3, 3, 4]:
+        # 03/15/1980, 3-15-80, 1980-03-15: a written date, whatever cue came before it
+        if _is_written_date(digits, lens):
+            return Kind.DATE
+        if "/" in gaps:
+            return None
+    if cue == "dob" and (len(chunks) >= 3 or n in (6, 8)) and plausible_date_digits(digits):
+        return Kind.DATE
+    if cue == "ssn" and (n == 9 or n == 4):
+        return Kind.SSN
+    if cue == "mrn" and n >= 4:
+        return Kind.MRN
+    if cue == "zip" and n in (5, 9):
+        return Kind.ADDRESS
+    if lens == [3, 2, 4] and written:
+        return Kind.SSN
+    if n == 10 or (n == 11 and digits[0] == "1"):
+        return Kind.PHONE
+    if n == 7 and (cue == "phone" or lens == [3, 4] or not written):
+        return Kind.PHONE
+    if cue == "phone" and 7 <= n <= 11:
+        return Kind.PHONE
+    if n == 9 and cue != "dob":
+        return Kind.SSN if lens == [3, 2, 4] else Kind.MRN
+    if n >= 8:
+        if plausible_date_digits(digits) and cue == "dob":
+            return Kind.DATE
+        return Kind.MRN
+    return None
+
+
+def _is_written_date(digits: str, lens: list[int]) -> bool:
+    a, b = lens[0], lens[0] + lens[1]
+    first, second, third = int(digits[:a]), int(digits[a:b]), digits[b:]
+    if lens[0] == 4:
+        return digits[:2] in ("19", "20") and 1 <= second <= 12 and 1 <= int(third or 0) <= 31
+    year_ok = len(third) == 2 or (len(third) == 4 and third[:2] in ("19", "20"))
+    return lens[0] <= 2 and lens[1] <= 2 and 1 <= first <= 12 and 1 <= second <= 31 and year_ok
+
+
+def _maybe_address_or_age(
+    run: Run,
+    first: int,
+    last: int,
+    digits: str,
+    text: str,
+    lower: str,
+    cue: str | None,
+    out: list[Span],
+) -> None:
+    chunks = run.chunks[first:last]
+    start, end = chunks[0].start, chunks[-1].end
+    n = len(digits)
+    # Street address: house number, up to three words, a street suffix.
+    if n <= 6 and digits[0] != "0":
+        m = STREET_AFTER_RE.match(lower, end)
+        if m is not None:
+            out.append(Span(start, m.end(), Kind.ADDRESS))
+            return
+    # ZIP after a state: "Springfield, IL 62704".
+    if n in (5, 9) and STATE_BEFORE_RE.search(text[max(0, start - 24) : start]):
+        out.append(Span(start, end, Kind.ADDRESS))
+        return
+    # Age over 89, with "years old" after it or "age"/"turned" before it.
+    if len(chunks) == 1 or (len(chunks) == 2 and chunks[0].digits in ("1",)):
+        value = int(digits) if n <= 3 else 0
+        if 90 <= value <= 125 and (
+            AGE_AFTER_RE.match(lower, end)
+            or AGE_BEFORE_RE.search(lower[max(0, start - 24) : start])
+            or cue == "age"
+        ):
+            out.append(Span(start, end, Kind.AGE))
+
+
+# --- written identifiers --------------------------------------------------------------------
+
+
+def _find_written(text: str, out: list[Span]) -> None:
+    out.extend(Span(*m.span(), Kind.SSN) for m in SSN_RE.finditer(text))
+    out.extend(Span(*m.span(), Kind.DATE) for m in DATE_NUMERIC_RE.finditer(text))
+    out.extend(Span(*m.span("id"), Kind.MRN) for m in MRN_WRITTEN_RE.finditer(text))
+    out.extend(Span(*m.span(), Kind.MRN) for m in ALNUM_ID_RE.finditer(text))
+
+
+def _find_emails(text: str, lower: str, out: list[Span]) -> None:
+    # Written: grow outwards from each "@" with bounded patterns (never quadratic).
+    pos = text.find("@")
+    while pos != -1:
+        left = EMAIL_LOCAL_RE.search(text, max(0, pos - 64), pos)
+        right = EMAIL_DOMAIN_RE.match(text, pos + 1)
+        if left is not None and right is not None:
+            out.append(Span(left.start(), right.end(), Kind.EMAIL))
+        pos = text.find("@", pos + 1)
+    # Spoken: "john dot smith at gmail dot com"; walk back over the local part's words.
+    for m in SPOKEN_EMAIL_DOMAIN_RE.finditer(lower):
+        start = _spoken_local_start(lower, m.start())
+        if start is not None:
+            out.append(Span(start, m.end(), Kind.EMAIL))
+
+
+_WORD_BACK_RE = re.compile(r"[a-z0-9_'\-]+[\s,.]*$")
+
+
+def _spoken_local_start(lower: str, at: int) -> int | None:
+    """Start of the spoken local part ending just before `at` (at most eight words back)."""
+    start = None
+    pos = at
+    for _ in range(8):
+        m = _WORD_BACK_RE.search(lower, max(0, pos - 40), pos)
+        if m is None:
+            break
+        word = m.group().rstrip(" ,.\t\n")
+        if word in EMAIL_LOCAL_STOP:
+            break
+        start = m.start()
+        pos = m.start()
+    return start
+
+
+def _find_spelled(lower: str, out: list[Span]) -> None:
+    for m in SPELLED_RE.finditer(lower):
+        letters = sum(1 for ch in m.group() if ch.isalpha())
+        said = m.group()
+        # "i a" and "a b" are speech; three letters, or a phonetic hint, are spelling.
+        if letters < 3 and " as in " not in said and " like " not in said:
+            continue
+        kind = Kind.MRN if _cue(lower, m.start()) == "mrn" else Kind.NAME
+        out.append(Span(m.start(), m.end(), kind))
+
+
+# --- names ------------------------------------------------------------------------------------
+
+_NAME_GAP_RE = re.compile(r" {1,2}(?:[A-Z]\.? {1,2})?")
+_LOOSE_NAME_RE = re.compile(
+    r"[\s,:]*(?:(?:uh|um|it's)[\s,]+)?([a-z][a-z'\-]*)(?:[ ]+([a-z][a-z'\-]*))?"
+)
+
+
+def _find_names(text: str, lower: str, out: list[Span]) -> None:
+    firsts = first_names()
+    lasts = last_names()
+    caps = list(CAP_WORD_RE.finditer(text))
+    i = 0
+    while i < len(caps):
+        j = i
+        while j + 1 < len(caps):
+            gap = text[caps[j].end() : caps[j + 1].start()]
+            if not _NAME_GAP_RE.fullmatch(gap):
+                break
+            j += 1
+        _name_in_sequence(caps[i : j + 1], text, lower, firsts, lasts, out)
+        i = j + 1
+    # Lower-case transcripts: the words right after "my name is" are a name whatever they are.
+    for m in _LOOSE_CUE_FINDER.finditer(lower):
+        _loose_name_after(lower, m.end(), out)
+
+
+_LOOSE_CUE_FINDER = re.compile(
+    r"\b(?:my name is|name's|name is|first name is|last name is|full name is|mr\.?|mrs\.?|ms\.?"
+    r"|mister)(?=[\s,:])"
+)
+
+
+def _loose_name_after(lower: str, pos: int, out: list[Span]) -> None:
+    m = _LOOSE_NAME_RE.match(lower, pos)
+    if m is None:
+        return
+    end = None
+    start = None
+    for g in (1, 2):
+        word = m.group(g)
+        if word is None or word in NAME_CUE_STOPWORDS or len(word) < 2:
+            break
+        if start is None:
+            start = m.start(g)
+        end = m.end(g)
+    if start is not None and end is not None:
+        out.append(Span(start, end, Kind.NAME))
+
+
+def _name_in_sequence(
+    seq: list[re.Match[str]],
+    text: str,
+    lower: str,
+    firsts: frozenset[str],
+    lasts: frozenset[str],
+    out: list[Span],
+) -> None:
+    k = 0
+    while k < len(seq):
+        word = seq[k].group().lower()
+        nxt = seq[k + 1].group().lower() if k + 1 < len(seq) else None
+        before = lower[max(0, seq[k].start() - 40) : seq[k].start()]
+        cued = bool(STRONG_NAME_CUE_RE.search(before))
+        starts = False
+        if word in NOT_NAMES and not (cued and word in firsts and word not in NAME_CUE_STOPWORDS):
+            starts = False
+        elif (
+            (word in firsts and word not in AMBIGUOUS_FIRST_NAMES)
+            or (word in firsts and (cued or (nxt is not None and nxt in lasts)))
+            or (cued and word not in NAME_CUE_STOPWORDS)
+            or (word in lasts and LOOSE_CUE_RE.search(before))
+        ):
+            starts = True
+        if not starts:
+            k += 1
+            continue
+        end_k = k
+        while end_k + 1 < len(seq) and end_k - k < 3:
+            follow = seq[end_k + 1].group().lower()
+            if follow in NOT_NAMES and follow not in lasts:
+                break
+            end_k += 1
+        out.append(Span(seq[k].start(), seq[end_k].end(), Kind.NAME))
+        k = end_k + 1
+
+
+# --- merging --------------------------------------------------------------------------------
+
+_JOIN_GAP_RE = re.compile(r"[ ,\-]{0,2}")
+_ADDRESS_JOIN_RE = re.compile(r"[ ,]+[A-Za-z][A-Za-z .'\-]{0,30}?[ ,]+(?:[A-Za-z .]{2,20}[ ,]+)?")
+
+
+def merge_spans(spans: list[Span], text: str) -> list[Span]:
+    """Sort and merge overlapping spans (and touching ones of one kind) into disjoint spans."""
+    if not spans:
+        return []
+    spans = sorted(s for s in spans if s.end > s.start)
+    merged: list[Span] = []
+    for span in spans:
+        if merged:
+            prev = merged[-1]
+            touching = span.start >= prev.end and (
+                span.kind == prev.kind
+                and _JOIN_GAP_RE.fullmatch(text, prev.end, span.start) is not None
+            )
+            address_tail = (
+                prev.kind == Kind.ADDRESS
+                and span.kind == Kind.ADDRESS
+                and span.start - prev.end <= 48
+                and _ADDRESS_JOIN_RE.fullmatch(text, prev.end, span.start) is not None
+            )
+            if span.start < prev.end or touching or address_tail:
+                kind = min(prev.kind, span.kind, key=KIND_PRIORITY.__getitem__)
+                merged[-1] = Span(prev.start, max(prev.end, span.end), kind)
+                continue
+        merged.append(span)
+    return merged

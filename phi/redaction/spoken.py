@@ -1,0 +1,230 @@
+"""Spoken and written numbers as speech recognition writes them, read into digit strings.
+
+"five five five, oh one two" -> "555012"; "five fifty-five" -> "555"; "nineteen eighty" ->
+"1980"; "two thousand and five" -> "2005"; "double oh seven" -> "007"; "March third" -> a
+month chunk and an ordinal chunk. A *run* is a sequence of number tokens separated only by
+pauses (spaces, commas, dashes, "of", "uh"); the engine classifies whole runs with the cue
+words before them. The tokens are found by one regex pass; the rest is a linear walk.
+
+Invariant: work is linear in the input; every chunk keeps the character offsets of the
+tokens it came from, so whatever the engine masks is exactly what was said.
+"""
+
+from dataclasses import dataclass, field
+
+from .patterns import (
+    MONTHS,
+    MULTIPLIERS,
+    NUMBER_GAP_RE,
+    NUMBER_TOKEN_RE,
+    ORDINALS,
+    SCALES,
+    TEENS,
+    TENS,
+    UNITS,
+)
+
+_MAX_GAP = 24
+_HARD_GAP_CHARS = frozenset(",.-/()\u2013\u2014")
+
+
+@dataclass(slots=True)
+class Chunk:
+    """One spoken or written number unit: its digits (or month), and where it was said."""
+
+    digits: str
+    start: int
+    end: int
+    ordinal: bool = False
+    month: int = 0
+    from_digits: bool = False
+    # The pause before this chunk was a comma, dash or slash: speakers group phone digits so.
+    group_break: bool = False
+    gap: str = ""
+    # A number word that can still absorb a smaller one ("twenty" + "three", "hundred" + ...).
+    open_below: int = 0
+
+    @property
+    def value(self) -> int:
+        """The chunk's numeric value (0 for a month chunk)."""
+        return int(self.digits) if self.digits else 0
+
+
+@dataclass(slots=True)
+class Run:
+    """Number tokens said together, read into chunks."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        """Offset of the first token."""
+        return self.chunks[0].start
+
+    @property
+    def end(self) -> int:
+        """Offset just past the last token."""
+        return self.chunks[-1].end
+
+    def digits(self, first: int = 0, last: int | None = None) -> str:
+        """Concatenated digits of chunks[first:last], months left out."""
+        return "".join(c.digits for c in self.chunks[first:last] if not c.month)
+
+
+def number_runs(lower: str) -> list[Run]:
+    """Every run of number tokens in lower-cased text, each read into chunks."""
+    runs: list[Run] = []
+    current: list[tuple[int, int, str, bool, str]] = []
+    prev_end = -1
+    for m in NUMBER_TOKEN_RE.finditer(lower):
+        start, end = m.span()
+        if current:
+            gap = lower[prev_end:start]
+            if len(gap) > _MAX_GAP or not NUMBER_GAP_RE.fullmatch(gap):
+                runs.append(_read(current))
+                current = []
+                gap = ""
+        else:
+            gap = ""
+        current.append((start, end, m.group(), m.lastgroup == "d", gap))
+        prev_end = end
+    if current:
+        runs.append(_read(current))
+    return [r for r in runs if r.chunks]
+
+
+def _read(tokens: list[tuple[int, int, str, bool, str]]) -> Run:
+    """Fold tokens into chunks: tens absorb units, "hundred"/"thousand" scale what came before."""
+    chunks: list[Chunk] = []
+    repeat = 1
+    for start, end, tok, is_digits, gap in tokens:
+        # "fifty-five" is one number; "555-0123" and "five, five" are two groups.
+        hard = (any(ch in _HARD_GAP_CHARS for ch in gap) or "dash" in gap) and not (
+            gap == "-" and not is_digits
+        )
+        last = chunks[-1] if chunks else None
+        if is_digits:
+            digits = tok.rstrip("stndrh")
+            chunks.append(
+                Chunk(
+                    digits,
+                    start,
+                    end,
+                    ordinal=len(digits) < len(tok),
+                    from_digits=True,
+                    group_break=hard,
+                    gap=gap,
+                )
+            )
+            repeat = 1
+            continue
+        if tok in ("dash", "hyphen"):
+            # A spoken dash separates digit groups; the next chunk starts a new group.
+            repeat = 1
+            if chunks:
+                chunks[-1].open_below = 0
+            continue
+        if tok in MULTIPLIERS:
+            repeat = MULTIPLIERS[tok]
+            continue
+        if tok in MONTHS:
+            chunks.append(Chunk("", start, end, month=MONTHS[tok], group_break=hard, gap=gap))
+            repeat = 1
+            continue
+        if tok in SCALES:
+            scale = SCALES[tok]
+            if last is not None and not last.month and last.value and not last.ordinal:
+                value = last.value * scale
+                last.digits, last.end, last.open_below = str(value), end, scale
+            else:
+                chunks.append(Chunk(str(scale), start, end, group_break=hard, gap=gap))
+                chunks[-1].open_below = scale
+            continue
+        ordinal = tok in ORDINALS
+        value = ORDINALS.get(tok) if ordinal else None
+        if value is None:
+            value = UNITS.get(tok)
+            if value is None:
+                value = TEENS.get(tok, TENS.get(tok, 0))
+        is_zero_word = tok in ("oh", "o", "zero")
+        if (
+            last is not None
+            and last.open_below
+            and not hard
+            and not is_zero_word
+            and not last.ordinal
+            and 0 < value < last.open_below
+        ):
+            # "twenty" + "three", "one hundred" + "twenty", "two thousand" + "five"
+            last.digits = str(last.value + value)
+            last.end, last.ordinal = end, ordinal
+            last.open_below = 10 if tok in TENS and last.open_below > 10 else 0
+            continue
+        digits = (str(value) if not is_zero_word else "0") * repeat
+        repeat = 1
+        chunk = Chunk(digits, start, end, ordinal=ordinal, group_break=hard, gap=gap)
+        if tok in TENS:
+            chunk.open_below = 10
+        chunks.append(chunk)
+    return Run(chunks)
+
+
+def digit_groups(run: Run, first: int = 0, last: int | None = None) -> list[str]:
+    """Digits of chunks[first:last] split where the speaker paused with a comma or dash."""
+    groups: list[str] = []
+    for i, chunk in enumerate(run.chunks[first:last]):
+        if chunk.month:
+            continue
+        if not groups or (chunk.group_break and i > 0):
+            groups.append(chunk.digits)
+        else:
+            groups[-1] += chunk.digits
+    return groups
+
+
+def plausible_date_digits(digits: str) -> bool:
+    """True when a digit string reads as month-day-year ("31580", "03151980", "3151980")."""
+    n = len(digits)
+    if n < 4 or n > 8:
+        return False
+    for mlen in (1, 2):
+        for dlen in (1, 2):
+            ylen = n - mlen - dlen
+            if ylen not in (2, 4):
+                continue
+            month = int(digits[:mlen])
+            day = int(digits[mlen : mlen + dlen])
+            year = digits[mlen + dlen :]
+            if not (1 <= month <= 12 and 1 <= day <= 31):
+                continue
+            if ylen == 4 and year[:2] not in ("19", "20"):
+                continue
+            return True
+    return False
+
+
+def year_chunks(run: Run, index: int) -> int:
+    """How many chunks from `index` on spell a year ("nineteen eighty", "1980", "eighty five")."""
+    chunks = run.chunks
+    if index >= len(chunks) or chunks[index].month or chunks[index].ordinal:
+        return 0
+    first = chunks[index].digits
+    if len(first) == 4 and first[:2] in ("19", "20"):
+        return 1
+    if len(first) == 2 and not chunks[index].from_digits and first[0] != "0":
+        # "nineteen" + "eighty", "twenty" + "oh" + "five", "twenty twenty-four"
+        joined = first
+        count = 1
+        while len(joined) < 4 and index + count < len(chunks):
+            nxt = chunks[index + count]
+            if nxt.month or nxt.ordinal:
+                break
+            joined += nxt.digits
+            count += 1
+        if len(joined) == 4 and joined[:2] in ("19", "20"):
+            return count
+        # a bare two-digit year: "March third, eighty"
+        return 1 if first[0] in "456789" or first in ("00", "10") else 0
+    if len(first) == 2 and chunks[index].from_digits and chunks[index].gap.strip() in (",", "'"):
+        return 1
+    return 0
