@@ -103,7 +103,7 @@ def triggers_install(schema_editor: Any) -> None:
     """Install the immutability triggers for this database vendor (migration 0002)."""
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_INSTALL)
+        schema_editor.execute(PG_INSTALL, params=None)  # None: the '%' are plpgsql's, not ours
     elif vendor == "sqlite":
         for statement in SQLITE_INSTALL:
             schema_editor.execute(statement)
@@ -113,7 +113,7 @@ def triggers_uninstall(schema_editor: Any) -> None:
     """Remove the immutability triggers (reverse of migration 0002)."""
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_UNINSTALL)
+        schema_editor.execute(PG_UNINSTALL, params=None)
     elif vendor == "sqlite":
         for statement in SQLITE_UNINSTALL:
             schema_editor.execute(statement)

@@ -10,6 +10,7 @@ bulk_create whose rows come back without primary keys is refused with AuditBulkO
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +171,9 @@ def _record_delete(sender: type[models.Model], instance: models.Model, **_: Any)
 # model goes straight to Django; a registered one is recorded per row in the same transaction.
 
 _original: dict[str, Any] = {}
+# Set while a wrapped bulk method runs, so the update() Django's bulk_update calls inside it
+# is not recorded a second time.
+_inside_bulk: ContextVar[bool] = ContextVar("audit_inside_bulk", default=False)
 
 
 def _install_queryset_guards() -> None:
@@ -185,7 +189,7 @@ def _install_queryset_guards() -> None:
 
 def _audited_update(self: QuerySet, **kwargs: Any) -> int:
     registration = audit_registration(self.model)
-    if registration is None:
+    if registration is None or _inside_bulk.get():
         return _original["update"](self, **kwargs)
     from audit.services import audit_record
 
@@ -221,7 +225,11 @@ def _audited_bulk_update(self: QuerySet, objs: Any, fields: Any, *args: Any, **k
     objs = list(objs)
     field_names = sorted(fields)
     with transaction.atomic(using=self.db):
-        count = _original["bulk_update"](self, objs, fields, *args, **kwargs)
+        token = _inside_bulk.set(True)
+        try:
+            count = _original["bulk_update"](self, objs, fields, *args, **kwargs)
+        finally:
+            _inside_bulk.reset(token)
         for obj in objs:
             audit_record(
                 action=registration.update,

@@ -1,0 +1,135 @@
+"""The canonical form and hash rule, and sealing pending events into one gap-free chain."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from audit.actions import AuditAction
+from audit.chain import (
+    GENESIS_HASH,
+    PG_HASH_INPUT_SQL,
+    canonical_bytes,
+    canonical_detail,
+    chain_head,
+    chain_integrate,
+    event_canonical_bytes,
+    event_hash,
+    pending_count,
+)
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+AWKWARD_STRINGS = [
+    'quote " backslash \\ slash /',
+    "control \x01\x1f tab\t newline\n cr\r bs\b ff\f del\x7f",
+    "non-ascii é ß 漢字 🙂",
+    "",
+]
+
+
+def _record(**overrides):
+    fields = {
+        "action": AuditAction.RECORD_VIEW,
+        "actor": None,
+        "resource_type": "tests.thing",
+        "resource_id": "r1",
+        "practice_id": "p1",
+        "detail": {"fields": ["a"]},
+    }
+    fields.update(overrides)
+    return audit_record(**fields)
+
+
+def test_canonical_bytes_follow_the_documented_rule():
+    ts = datetime(2026, 11, 23, 9, 30, 0, 5, tzinfo=UTC)
+    body = canonical_bytes(
+        seq=1,
+        prev_hash=GENESIS_HASH,
+        ts=ts,
+        actor_type="system",
+        actor_id=None,
+        actor_label="system",
+        action=101,
+        resource_type="clinic.patient",
+        resource_id="abc",
+        practice_id=None,
+        detail={"z": 1, "a": ["x"]},
+        request_id=None,
+        ip="10.0.0.1",
+    )
+    assert body == (
+        b'{"action":101,"actor_id":null,"actor_label":"system","actor_type":"system",'
+        b'"detail":{"a":["x"],"z":1},"ip":"10.0.0.1","practice_id":null,'
+        b'"prev_hash":"' + GENESIS_HASH.encode() + b'","request_id":null,"resource_id":"abc",'
+        b'"resource_type":"clinic.patient","seq":1,"ts":"2026-11-23T09:30:00.000005Z","v":1}'
+    )
+
+
+def test_detail_refuses_floats_and_non_json_values():
+    with pytest.raises(TypeError, match="float"):
+        canonical_detail({"seconds": 1.5})
+    with pytest.raises(TypeError, match="must be"):
+        canonical_detail({"when": datetime.now(tz=UTC)})
+    with pytest.raises(TypeError, match="dict"):
+        canonical_detail(["a"])
+
+
+@pytest.mark.django_db
+def test_integration_seals_pending_events_into_a_linked_chain():
+    first = _record()
+    second = _record(action=AuditAction.PATIENT_VIEW)
+    assert pending_count() == 2
+
+    assert chain_integrate() == 2
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert first.hash == event_hash(first)
+    assert second.hash == event_hash(second)
+    assert chain_head().seq == 2
+    assert pending_count() == 0
+
+
+@pytest.mark.django_db
+def test_integration_in_small_batches_keeps_seq_gap_free():
+    for _ in range(7):
+        _record()
+    assert chain_integrate(batch_size=3) == 7
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, 8))
+
+
+@pytest.mark.django_db
+def test_hash_recomputes_from_stored_detail_with_awkward_strings():
+    for text in AWKWARD_STRINGS:
+        _record(detail={"reason": text}, resource_id=text or None)
+    chain_integrate()
+    for event in AuditEvent.objects.all():
+        assert event.hash == event_hash(event)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_builds_the_same_canonical_bytes_as_python():
+    # The fast verifier's trick: Postgres builds the hash input; it must match Python's bytes.
+    for text in AWKWARD_STRINGS:
+        _record(
+            detail={"reason": text, "n": 3, "ok": True, "none": None, "nested": {"b": [1, "é"]}},
+            resource_id=text or None,
+            practice_id=None,
+        )
+    chain_integrate()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT e.seq, {PG_HASH_INPUT_SQL} FROM audit_auditevent e ORDER BY seq")
+        from_sql = dict(cursor.fetchall())
+    for event in AuditEvent.objects.all():
+        python_bytes = bytes.fromhex(event.prev_hash) + event_canonical_bytes(event)
+        assert bytes(from_sql[event.seq]) == python_bytes
+        assert hashlib.sha256(bytes(from_sql[event.seq])).hexdigest() == event.hash

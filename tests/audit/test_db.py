@@ -1,0 +1,81 @@
+"""The database itself refuses to change or delete audit events (triggers from migration 0002)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from audit.actions import AuditAction
+from audit.chain import chain_integrate
+from audit.db import immutability_enforced
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+pytestmark = pytest.mark.django_db
+
+
+def _sealed_event() -> AuditEvent:
+    event = audit_record(
+        action=AuditAction.PATIENT_VIEW,
+        actor=None,
+        resource_type="clinic.patient",
+        resource_id="p1",
+        practice_id="pr1",
+    )
+    chain_integrate()
+    event.refresh_from_db()
+    return event
+
+
+def test_update_of_a_sealed_event_is_refused():
+    event = _sealed_event()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(actor_label="someone else")
+
+
+def test_update_of_a_pending_event_other_than_sealing_is_refused():
+    event = audit_record(
+        action=AuditAction.PATIENT_VIEW,
+        actor=None,
+        resource_type="x",
+        resource_id=None,
+        practice_id=None,
+    )
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(
+            seq=1, prev_hash="0" * 64, hash="1" * 64, action=101
+        )
+
+
+def test_delete_is_refused():
+    event = _sealed_event()
+    with (
+        immutability_enforced(),
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+    ):
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.postgres
+def test_truncate_is_refused_on_postgres():
+    _sealed_event()
+    with (
+        immutability_enforced(),
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE audit_auditevent")
+    assert AuditEvent.objects.exists()
+
+
+def test_raw_sql_update_is_refused_too():
+    event = _sealed_event()
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE audit_auditevent SET hash = %s WHERE id = %s", ["f" * 64, event.pk])
