@@ -1,0 +1,416 @@
+"""The clinic admin: thin classes over clinic services and selectors, scoped to the user's practices.
+
+Invariants:
+- Every class uses PracticeScopedAdminMixin (clinic/admin_scoping.py): querysets, choices,
+  autocomplete, raw-id lookups and object URLs stay inside the user's practices; other
+  practices' objects answer 404.
+- Writes go through clinic.services (so validation and audit events are the services').
+- Reads of patients and appointments (change view, changelist page ids) are audited
+  (audit.admin_mixins.AuditedReadAdminMixin).
+- Patient search is exact match through blind indexes ("lastname 1980-03-03",
+  "lastname 03/03/1980", a phone number or an MRN); encrypted columns are never searched in SQL.
+
+Who sees PHI in clear: roles holding `clinic.view_patient_phi` in the patient's practice
+(Front desk, Clinician, Practice admin) and superusers. Everyone else who may view patients
+(the Compliance officer) sees masked values on lists and detail pages: initials, the birth
+year, the last two digits of phone and MRN. Their job is the audit trail, not the chart, and
+the masked view still lets them match a row to an audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from audit.actions import AuditAction
+from audit.admin_mixins import AuditedReadAdminMixin
+from clinic import selectors, services
+from clinic.admin_scoping import PracticeScopedAdminMixin, ScopedRelatedFieldListFilter
+from clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    Patient,
+    Practice,
+    PracticePhoneNumber,
+    Provider,
+    StaffMembership,
+)
+from clinic.roles import PATIENT_PHI_PERMISSION, role_allows
+
+MASK = "•••"
+PATIENT_DETAIL_FIELDS = (
+    "practice",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "address",
+    "mrn",
+    "insurance_member_id",
+    "notes",
+)
+PATIENT_MASKED_FIELDS = (
+    "practice",
+    "masked_name",
+    "masked_date_of_birth",
+    "masked_phone",
+    "masked_mrn",
+    "created_at",
+)
+
+
+def _adopt(target: Any, saved: Any) -> None:
+    # The admin keeps using the instance it built; make it the row the service saved.
+    target.__dict__.update(saved.__dict__)
+
+
+def _tail(value: str | None, keep: int = 2) -> str:
+    return f"{MASK}{value[-keep:]}" if value else ""
+
+
+def phi_visibility(request: HttpRequest) -> Callable[[Any], bool]:
+    """A test telling whether the user may see an object's patient PHI in clear."""
+    user = request.user
+    if user.is_superuser:
+        return lambda obj: True
+    roles = selectors.roles_for_user(user)
+    return lambda obj: role_allows(roles.get(obj.practice_id), PATIENT_PHI_PERMISSION)
+
+
+class ClinicModelAdmin(PracticeScopedAdminMixin, admin.ModelAdmin):
+    """Base for clinic admins: scoped, and with the practice filter scoped too."""
+
+    list_per_page = 100
+    list_max_show_all = 200
+
+
+@admin.register(Practice)
+class PracticeAdmin(ClinicModelAdmin):
+    """Practices: name, phone line, time zone and opening hours."""
+
+    list_display = ("name", "slug", "main_phone", "timezone")
+    search_fields = ("name", "slug")
+    readonly_fields = ("created_at",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """The slug is fixed once the practice exists (other systems may key on it)."""
+        return (*self.readonly_fields, "slug") if obj is not None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Practice, form: Any, change: bool) -> None:
+        """Create or update through the practice services."""
+        data = form.cleaned_data
+        if change:
+            services.practice_update(
+                actor=request.user,
+                practice=obj,
+                **{name: data[name] for name in form.changed_data if name != "slug"},
+            )
+            return
+        saved = services.practice_create(
+            actor=request.user,
+            name=data["name"],
+            slug=data["slug"],
+            main_phone=data["main_phone"],
+            timezone_name=data["timezone"],
+            address=data.get("address", ""),
+            opening_hours=data.get("opening_hours"),
+        )
+        _adopt(obj, saved)
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(ClinicModelAdmin):
+    """Who works where, in which role."""
+
+    list_display = ("user", "practice", "role", "created_at")
+    list_filter = (("practice", ScopedRelatedFieldListFilter), "role")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    list_select_related = ("user", "practice")
+    autocomplete_fields = ("practice",)
+
+    def save_model(
+        self, request: HttpRequest, obj: StaffMembership, form: Any, change: bool
+    ) -> None:
+        """Create or change the role through the membership services (keeps groups in sync)."""
+        if change:
+            services.staff_membership_update(actor=request.user, membership=obj, role=obj.role)
+            return
+        saved = services.staff_membership_create(
+            actor=request.user, user=obj.user, practice=obj.practice, role=obj.role
+        )
+        _adopt(obj, saved)
+
+    def delete_model(self, request: HttpRequest, obj: StaffMembership) -> None:
+        """Remove the membership through its service (keeps groups in sync)."""
+        services.staff_membership_delete(actor=request.user, membership=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Bulk delete one by one, so each user's groups are re-synced."""
+        for membership in queryset:
+            services.staff_membership_delete(actor=request.user, membership=membership)
+
+
+@admin.register(Provider)
+class ProviderAdmin(ClinicModelAdmin):
+    """Providers patients book with."""
+
+    list_display = ("__str__", "specialty", "practice", "slot_minutes", "active")
+    list_filter = (("practice", ScopedRelatedFieldListFilter), "active")
+    search_fields = ("first_name", "last_name", "specialty")
+    list_select_related = ("practice",)
+
+    def save_model(self, request: HttpRequest, obj: Provider, form: Any, change: bool) -> None:
+        """Create through provider_create; changes through provider_update."""
+        data = form.cleaned_data
+        if change:
+            services.provider_update(
+                actor=request.user, provider=obj, **{n: data[n] for n in form.changed_data}
+            )
+            return
+        saved = services.provider_create(
+            actor=request.user,
+            practice=data["practice"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            title=data.get("title", ""),
+            specialty=data.get("specialty", ""),
+            slot_minutes=data.get("slot_minutes") or 30,
+            user=data.get("user"),
+        )
+        _adopt(obj, saved)
+
+
+@admin.register(PracticePhoneNumber)
+class PracticePhoneNumberAdmin(ClinicModelAdmin):
+    """Inbound numbers and the practice each routes to."""
+
+    list_display = ("e164", "label", "practice", "active")
+    list_filter = (("practice", ScopedRelatedFieldListFilter), "active")
+    search_fields = ("e164", "label")
+    list_select_related = ("practice",)
+
+    def save_model(
+        self, request: HttpRequest, obj: PracticePhoneNumber, form: Any, change: bool
+    ) -> None:
+        """Create through practice_phone_number_create; changes through its update service."""
+        data = form.cleaned_data
+        if change:
+            services.practice_phone_number_update(
+                actor=request.user, number=obj, **{n: data[n] for n in form.changed_data}
+            )
+            return
+        saved = services.practice_phone_number_create(
+            actor=request.user,
+            practice=data["practice"],
+            e164=data["e164"],
+            label=data.get("label", ""),
+        )
+        _adopt(obj, saved)
+
+
+@admin.register(Patient)
+class PatientAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
+    """Patients; PHI decrypted for roles allowed to see it, masked for others (module doc)."""
+
+    audit_resource_type = "clinic.patient"
+    audit_view_action = AuditAction.PATIENT_VIEW
+    audit_list_action = AuditAction.PATIENT_LIST_VIEW
+
+    # Declared so the admin shows a search box and allows autocomplete; the search itself is
+    # get_search_results below (blind indexes), never an SQL match on these columns.
+    search_fields = ("last_name_dob_bidx",)
+    search_help_text = (
+        'Exact match: "lastname 1980-03-03", "lastname 03/03/1980", a phone number or an MRN.'
+    )
+    list_filter = (("practice", ScopedRelatedFieldListFilter),)
+    list_select_related = ("practice",)
+    show_full_result_count = False  # one COUNT(*) per page is enough at 10,000+ rows
+    readonly_fields = ("created_at",)
+
+    def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
+        """Name, date of birth, phone, MRN and practice, masked where the role may not see PHI."""
+        reveal = phi_visibility(request)
+
+        @admin.display(description="name")
+        def name(obj: Patient) -> str:
+            if obj.phi_erased_at:
+                return "(PHI erased)"
+            if reveal(obj):
+                return f"{obj.last_name}, {obj.first_name}"
+            return _initials(obj)
+
+        @admin.display(description="date of birth")
+        def date_of_birth(obj: Patient) -> str:
+            if obj.date_of_birth is None:
+                return ""
+            return (
+                obj.date_of_birth.isoformat() if reveal(obj) else f"{obj.date_of_birth.year}-••-••"
+            )
+
+        @admin.display(description="phone")
+        def phone(obj: Patient) -> str:
+            return (obj.phone or "") if reveal(obj) else _tail(obj.phone)
+
+        @admin.display(description="MRN")
+        def mrn(obj: Patient) -> str:
+            return (obj.mrn or "") if reveal(obj) else _tail(obj.mrn)
+
+        return (name, date_of_birth, phone, mrn, "practice", "created_at")
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Any) -> Any:
+        """The name links to the patient."""
+        return (list_display[0],)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """Full PHI fields, or the masked summary for roles that may not see PHI."""
+        if obj is not None and not phi_visibility(request)(obj):
+            return PATIENT_MASKED_FIELDS
+        return PATIENT_DETAIL_FIELDS if obj is None else (*PATIENT_DETAIL_FIELDS, "created_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """Masked summaries are read-only; the practice of an existing patient never changes."""
+        if obj is not None and not phi_visibility(request)(obj):
+            return PATIENT_MASKED_FIELDS
+        return ("practice", "created_at") if obj is not None else ()
+
+    @admin.display(description="name")
+    def masked_name(self, obj: Patient) -> str:
+        """Initials only."""
+        return _initials(obj)
+
+    @admin.display(description="date of birth")
+    def masked_date_of_birth(self, obj: Patient) -> str:
+        """Birth year only."""
+        return f"{obj.date_of_birth.year}-••-••" if obj.date_of_birth else ""
+
+    @admin.display(description="phone")
+    def masked_phone(self, obj: Patient) -> str:
+        """Last two digits only."""
+        return _tail(obj.phone)
+
+    @admin.display(description="MRN")
+    def masked_mrn(self, obj: Patient) -> str:
+        """Last two characters only."""
+        return _tail(obj.mrn)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """Exact match on blind indexes within the (already scoped) queryset."""
+        if not search_term.strip():
+            return queryset, False
+        matches = selectors.patient_search(
+            practice_ids=selectors.practice_ids_for_user(request.user), query=search_term
+        )
+        return queryset.filter(pk__in=matches.values("pk")), False
+
+    def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
+        """Create through patient_create; changes through patient_update."""
+        data = form.cleaned_data
+        if change:
+            services.patient_update(
+                actor=request.user,
+                patient=obj,
+                **{n: data[n] for n in form.changed_data if n in services.PATIENT_EDITABLE_FIELDS},
+            )
+            return
+        saved = services.patient_create(
+            actor=request.user,
+            practice=data["practice"],
+            **{n: data.get(n) for n in services.PATIENT_EDITABLE_FIELDS},
+        )
+        _adopt(obj, saved)
+
+
+def _initials(patient: Patient) -> str:
+    if patient.phi_erased_at:
+        return "(PHI erased)"
+    first = (patient.first_name or " ")[0]
+    last = (patient.last_name or " ")[0]
+    return f"{last}{MASK}, {first}{MASK}"
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
+    """Appointments; the reason is PHI and shown only on the detail page."""
+
+    audit_resource_type = "clinic.appointment"
+    audit_view_action = AuditAction.APPOINTMENT_VIEW
+    audit_list_action = AuditAction.APPOINTMENT_LIST_VIEW
+
+    list_filter = (("practice", ScopedRelatedFieldListFilter), "status")
+    list_select_related = ("practice", "patient", "provider")
+    date_hierarchy = "start"
+    search_fields = ("provider__last_name", "provider__first_name")
+    autocomplete_fields = ("patient", "provider")
+    show_full_result_count = False
+
+    def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
+        """Patient names masked where the role may not see PHI."""
+        reveal = phi_visibility(request)
+
+        @admin.display(description="patient")
+        def patient_display(obj: Appointment) -> str:
+            return str(obj.patient) if reveal(obj) else _initials(obj.patient)
+
+        return ("start", "end", patient_display, "provider", "status", "practice")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """For roles that may not see PHI: a masked patient and no reason."""
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not phi_visibility(request)(obj):
+            fields = ["masked_patient" if f == "patient" else f for f in fields if f != "reason"]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """The masked patient is display-only."""
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not phi_visibility(request)(obj):
+            return (*readonly, "masked_patient")
+        return readonly
+
+    @admin.display(description="patient")
+    def masked_patient(self, obj: Appointment) -> str:
+        """Initials only."""
+        return _initials(obj.patient)
+
+    def save_model(self, request: HttpRequest, obj: Appointment, form: Any, change: bool) -> None:
+        """Book, reschedule, cancel or update through the appointment services."""
+        data = form.cleaned_data
+        changed = set(form.changed_data)
+        if not change:
+            saved = services.appointment_book(
+                actor=request.user,
+                patient=data["patient"],
+                provider=data["provider"],
+                start=data["start"],
+                end=data["end"],
+                reason=data.get("reason"),
+            )
+            if data.get("status") and data["status"] != saved.status:
+                saved = services.appointment_update(
+                    actor=request.user, appointment=saved, status=data["status"]
+                )
+            _adopt(obj, saved)
+            return
+        # The form already applied the new values to obj; the services re-check them.
+        if changed & {"start", "end", "provider"}:
+            services.appointment_reschedule(
+                actor=request.user,
+                appointment=obj,
+                start=data["start"],
+                end=data["end"],
+                provider=data["provider"],
+            )
+        if "status" in changed and data["status"] == AppointmentStatus.CANCELLED:
+            obj.status = form.initial.get("status", obj.status)
+            services.appointment_cancel(actor=request.user, appointment=obj)
+            changed.discard("status")
+        updates = {n: data[n] for n in changed & {"status", "reason"}}
+        if updates:
+            services.appointment_update(actor=request.user, appointment=obj, **updates)
