@@ -1,4 +1,4 @@
-"""App config for voiceagent."""
+"""App config for voiceagent: registers the practice voice settings with the audit trail."""
 
 from django.apps import AppConfig
 
@@ -9,3 +9,12 @@ class VoiceagentConfig(AppConfig):
     name = "voiceagent"
     verbose_name = "Voice receptionist"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Audit every change of a practice's voice settings (calls are audited by services)."""
+        from audit.registry import audit_register
+        from voiceagent import models
+
+        audit_register(
+            models.PracticeVoiceSettings, resource_type="voiceagent.practicevoicesettings"
+        )
