@@ -123,7 +123,10 @@ class FakeRealtimeConnection:
         await self.ws.send(json.dumps(event))
 
     async def wait_for(
-        self, event_type: str, predicate: Callable[[dict], bool] | None = None, timeout: float = 10
+        self,
+        event_type: str,
+        predicate: Callable[[dict], bool] | None = None,
+        timeout: float = 10,  # noqa: ASYNC109 -- test helper with a deadline
     ) -> dict:
         """Wait for the next client event of this type (matching predicate)."""
         future: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -142,7 +145,7 @@ class FakeRealtimeConnection:
             if not future.done() and match(event):
                 future.set_result(event)
 
-    async def wait_audio(self, frames: int, timeout: float = 10) -> None:
+    async def wait_audio(self, frames: int, timeout: float = 10) -> None:  # noqa: ASYNC109 -- test helper with a deadline
         """Wait until the caller has sent at least `frames` audio appends."""
         deadline = time.monotonic() + timeout
         while self.appended_frames < frames:

@@ -289,7 +289,7 @@ class FakeTwilioCall:
             self.closed.set()
 
     # -- assertions helpers ------------------------------------------------------------
-    async def wait_for(self, predicate: Any, timeout: float = 10) -> dict:
+    async def wait_for(self, predicate: Any, timeout: float = 10) -> dict:  # noqa: ASYNC109 -- test helper with a deadline
         """Wait for a received non-media message matching predicate."""
         deadline = time.monotonic() + timeout
         seen = 0
@@ -304,7 +304,7 @@ class FakeTwilioCall:
                 )
             await asyncio.sleep(0.005)
 
-    async def wait_closed(self, timeout: float = 10) -> int | None:
+    async def wait_closed(self, timeout: float = 10) -> int | None:  # noqa: ASYNC109 -- test helper with a deadline
         """Wait until the server closes the socket; return the close code."""
         await asyncio.wait_for(self.closed.wait(), timeout)
         return self.close_code
