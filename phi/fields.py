@@ -10,11 +10,14 @@ Rules that follow from the design:
 - The key scope is the attribute named by `scope_field` (default "practice_id").
 - Encrypted columns cannot be filtered, ordered or bulk-updated with plaintext in SQL; use blind
   indexes (phi.crypto.blind_index) for exact-match lookup. Such queries raise TypeError.
-- `QuerySet.values()` returns the sealed (ciphertext) form.
+- `QuerySet.values()` returns the sealed form: the envelope bytes. On an instance, a `bytes`
+  value of an encrypted field *is* ciphertext (no PHI field holds plaintext bytes), which keeps
+  loading a row free of wrapper objects.
 """
 
 import datetime
 import json
+from functools import cached_property
 from typing import Any
 
 from django.db import models
@@ -25,12 +28,6 @@ from phi.crypto.keys import decryption_key, encryption_key
 from phi.errors import DataKeyNotFoundError, DecryptionError, KeyProviderError
 
 
-class Sealed(str):
-    """A stored envelope as read from the database (base64 text), not yet decrypted."""
-
-    __slots__ = ()
-
-
 class EncryptedAttribute(DeferredAttribute):
     """Decrypts a field's value on first access and keeps the plaintext on the instance."""
 
@@ -38,7 +35,7 @@ class EncryptedAttribute(DeferredAttribute):
         if instance is None:
             return self
         value = super().__get__(instance, cls)
-        if isinstance(value, Sealed):
+        if type(value) is bytes:
             value = self.field.unseal(instance, value)
             instance.__dict__[self.field.attname] = value
         return value
@@ -48,7 +45,7 @@ class EncryptedAttribute(DeferredAttribute):
 
 
 class EncryptedFieldMixin:
-    """Stores the field's value as a sealed envelope in a text column."""
+    """Stores the field's value as a sealed envelope in a binary column."""
 
     descriptor_class = EncryptedAttribute
 
@@ -64,10 +61,10 @@ class EncryptedFieldMixin:
         return name, path, args, kwargs
 
     def get_internal_type(self) -> str:
-        return "TextField"
+        return "BinaryField"
 
     def db_type(self, connection):
-        return models.TextField().db_type(connection)
+        return models.BinaryField().db_type(connection)
 
     def label(self) -> str:
         """`app_label.model.field`, the column's identity in the associated data."""
@@ -83,9 +80,15 @@ class EncryptedFieldMixin:
         return data.decode()
 
     # -- sealing ---------------------------------------------------------------------------
-    def _context(self, instance: models.Model) -> tuple[bytes, object]:
+    def _context(self, instance: models.Model) -> tuple[bytes, str]:
+        """(associated-data context, key scope id as text) for this field of this row."""
         row_id = instance.pk
         scope_id = getattr(instance, self.scope_field, None)
+        # The row's part of the context is cached on the instance: formatting UUIDs costs
+        # more than the AES-GCM call itself. Keyed by identity, so a changed pk or scope misses.
+        cached = instance.__dict__.get("_phi_row_context")
+        if cached is not None and cached[0] is row_id and cached[1] is scope_id:
+            return self._label_bytes + cached[2], cached[3]
         if row_id is None:
             raise ValueError(
                 f"{self.label()} is encrypted and bound to its row: give "
@@ -96,25 +99,28 @@ class EncryptedFieldMixin:
                 f"{self.label()} is encrypted under its key scope: set "
                 f"{instance._meta.label}.{self.scope_field} before saving."
             )
-        context = envelope.value_context(label=self.label(), row_id=row_id, scope_id=scope_id)
-        return context, scope_id
+        row_part = envelope.value_context(label="", row_id=row_id, scope_id=scope_id)
+        scope_text = str(scope_id)
+        instance.__dict__["_phi_row_context"] = (row_id, scope_id, row_part, scope_text)
+        return self._label_bytes + row_part, scope_text
 
-    def seal(self, instance: models.Model, value: Any) -> Sealed:
-        """Encrypt a plaintext value for this instance's row and scope."""
-        context, scope_id = self._context(instance)
-        key_id, aead = encryption_key(str(scope_id))
-        sealed = envelope.seal(
+    @cached_property
+    def _label_bytes(self) -> bytes:
+        return self.label().encode()
+
+    def seal(self, instance: models.Model, value: Any) -> bytes:
+        """Encrypt a plaintext value for this instance's row and scope: the envelope bytes."""
+        context, scope_text = self._context(instance)
+        key_id, aead = encryption_key(scope_text)
+        return envelope.seal(
             aead=aead, key_id=key_id, plaintext=self.serialize_plaintext(value), context=context
         )
-        return Sealed(envelope.encode_text(sealed))
 
-    def unseal(self, instance: models.Model, stored: str) -> Any:
+    def unseal(self, instance: models.Model, stored: bytes) -> Any:
         """Decrypt a stored envelope, or raise DecryptionError naming model, field and row."""
         try:
             context, _ = self._context(instance)
-            parsed = envelope.parse(envelope.decode_text(stored))
-            aead = decryption_key(parsed.key_id)
-            plaintext = envelope.open_sealed(aead=aead, parsed=parsed, context=context)
+            plaintext = envelope.open_stored(stored, context, decryption_key)
         except (envelope.InvalidEnvelope, DataKeyNotFoundError, KeyProviderError, ValueError):
             raise DecryptionError(
                 model=instance._meta.label, field=self.name, row=instance.pk
@@ -124,7 +130,8 @@ class EncryptedFieldMixin:
     # -- Django hooks ----------------------------------------------------------------------
     def from_db_value(self, value, expression, connection):
         """Rows load sealed; decryption waits for attribute access."""
-        return None if value is None else Sealed(value)
+        # psycopg 3 and sqlite3 return bytes; some drivers return memoryview.
+        return value if value is None or type(value) is bytes else bytes(value)
 
     def pre_save(self, model_instance: models.Model, add: bool):
         """Seal the current value (re-sealing also moves it to the scope's current key)."""
@@ -134,7 +141,7 @@ class EncryptedFieldMixin:
         return self.seal(model_instance, self.to_python(value))
 
     def get_prep_value(self, value):
-        if value is None or isinstance(value, Sealed):
+        if value is None or type(value) is bytes:
             return value
         raise TypeError(
             f"{self.label()} is encrypted: it cannot be compared or written in SQL with a "
@@ -145,7 +152,7 @@ class EncryptedFieldMixin:
         return self.get_prep_value(value)
 
     def to_python(self, value):
-        if isinstance(value, Sealed):
+        if type(value) is bytes:
             raise TypeError(f"{self.label()}: decrypt through the model instance, not to_python.")
         return super().to_python(value)
 
@@ -195,7 +202,7 @@ class EncryptedJSONField(EncryptedFieldMixin, models.JSONField):
         return value
 
     def from_db_value(self, value, expression, connection):
-        return None if value is None else Sealed(value)
+        return EncryptedFieldMixin.from_db_value(self, value, expression, connection)
 
     def get_db_prep_save(self, value, connection):
         return self.get_prep_value(value)

@@ -36,12 +36,15 @@ _current: dict[tuple[str, str], tuple[float, DataKey, bytes]] = {}
 _unwrapped: OrderedDict[bytes, bytes] = OrderedDict()
 _aeads: dict[bytes, AESGCM] = {}
 _uncommitted: set[uuid.UUID] = set()
+# scope -> (expiry, key id bytes, AEAD): the encrypt hot path in one dict lookup.
+_current_encrypt: dict[str, tuple[float, bytes, AESGCM]] = {}
 
 
 def clear_key_caches() -> None:
     """Forget every unwrapped key (tests, and after a KEK change in this process)."""
     with _lock:
         _current.clear()
+        _current_encrypt.clear()
         _unwrapped.clear()
         _aeads.clear()
 
@@ -116,11 +119,14 @@ def data_key_create(*, scope_id: str, purpose: str, actor: object) -> DataKey:
 
 
 def _current_key(scope_id: str, purpose: str) -> tuple[DataKey, bytes]:
-    scope_id = str(scope_id)
-    cache_key = (scope_id, purpose)
-    cached = _current.get(cache_key)
+    cached = _current.get((scope_id, purpose))
     if cached is not None and cached[0] > time.monotonic():
         return cached[1], cached[2]
+    return _current_key_slow(str(scope_id), purpose)
+
+
+def _current_key_slow(scope_id: str, purpose: str) -> tuple[DataKey, bytes]:
+    cache_key = (scope_id, purpose)
     data_key = (
         DataKey.objects.filter(scope_id=scope_id, purpose=purpose, retired_at__isnull=True)
         .order_by("-version")
@@ -146,9 +152,19 @@ def _current_key(scope_id: str, purpose: str) -> tuple[DataKey, bytes]:
 
 def encryption_key(scope_id: str) -> tuple[bytes, AESGCM]:
     """(key id bytes, AEAD) of the scope's current field-encryption key; created on first use."""
-    data_key, _ = _current_key(scope_id, DataKeyPurpose.ENCRYPTION)
+    cached = _current_encrypt.get(scope_id)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    data_key, material = _current_key(scope_id, DataKeyPurpose.ENCRYPTION)
     key_id = data_key.id.bytes
-    return key_id, _aeads[key_id]
+    aead = _aeads.get(key_id) or AESGCM(material)
+    if (scope_id, DataKeyPurpose.ENCRYPTION) in _current:
+        _current_encrypt[scope_id] = (
+            _current[(scope_id, DataKeyPurpose.ENCRYPTION)][0],
+            key_id,
+            aead,
+        )
+    return key_id, aead
 
 
 def decryption_key(key_id: bytes) -> AESGCM:
@@ -156,6 +172,10 @@ def decryption_key(key_id: bytes) -> AESGCM:
     aead = _aeads.get(key_id)
     if aead is not None:
         return aead
+    return _decryption_key_slow(key_id)
+
+
+def _decryption_key_slow(key_id: bytes) -> AESGCM:
     try:
         data_key = DataKey.objects.get(id=uuid.UUID(bytes=key_id))
     except (DataKey.DoesNotExist, ValueError):
@@ -182,8 +202,14 @@ def data_key_rotate(*, scope_id: str, actor: object) -> DataKey:
         practice_id=str(scope_id),
         detail={"version": data_key.version},
     )
-    transaction.on_commit(lambda: _current.pop((str(scope_id), DataKeyPurpose.ENCRYPTION), None))
+    transaction.on_commit(lambda: _forget_current(str(scope_id)))
     return data_key
+
+
+def _forget_current(scope_id: str) -> None:
+    with _lock:
+        _current.pop((scope_id, DataKeyPurpose.ENCRYPTION), None)
+        _current_encrypt.pop(scope_id, None)
 
 
 def data_keys_due_for_rotation(*, max_age_days: int | None = None) -> QuerySet[DataKey]:

@@ -87,7 +87,7 @@ def test_resaving_a_row_moves_it_to_the_current_key():
     from phi.crypto import envelope
 
     stored = SecretRecord.objects.filter(pk=record.pk).values_list("name", flat=True).get()
-    key_id = envelope.parse(envelope.decode_text(stored)).key_id
+    key_id = envelope.parse(bytes(stored)).key_id
     assert DataKey.objects.get(id=uuid.UUID(bytes=key_id)).version == 2
 
 
