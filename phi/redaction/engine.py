@@ -27,6 +27,8 @@ from .known import KnownMatcher, known_matcher
 from .patterns import (
     AGE_AFTER_RE,
     AGE_BEFORE_RE,
+    AGE_PERSON_AFTER_RE,
+    AGE_PERSON_BEFORE_RE,
     ALNUM_ID_RE,
     AMBIGUOUS_FIRST_NAMES,
     CAP_WORD_RE,
@@ -188,7 +190,10 @@ def _date_around_month(run: Run, i: int, used: list[bool]) -> tuple[int, int] | 
     start = end = None
     last_used = i
     first_used = i
-    if i + 1 < n and _is_day(chunks[i + 1]) and not used[i + 1]:
+    day_before_ordinal = (
+        i > 0 and not used[i - 1] and chunks[i - 1].ordinal and _is_day(chunks[i - 1])
+    )
+    if not day_before_ordinal and i + 1 < n and _is_day(chunks[i + 1]) and not used[i + 1]:
         start, end, last_used = chunks[i].start, chunks[i + 1].end, i + 1
     elif (
         i > 0
@@ -230,9 +235,17 @@ def _classify_digits(
     if kind is None:
         _maybe_address_or_age(run, first, last, digits, text, lower, cue, out)
         return
+    if kind == Kind.MRN:
+        # "k h one eight seven...": letters said before the digits belong to the id
+        letters = _LETTERS_BEFORE_RE.search(lower, max(0, start - 16), start)
+        if letters is not None:
+            start = letters.start()
     if kind == Kind.PHONE and start > 0 and text[start - 1] == "(":
         start -= 1  # "(555) 012-3456": the area code's bracket is part of the number
     out.append(Span(start, end, kind))
+
+
+_LETTERS_BEFORE_RE = re.compile(r"(?:\b[a-z]\b[ ,\-]*){1,4}$")
 
 
 def _kind_for_digits(
@@ -320,10 +333,12 @@ def _maybe_address_or_age(
     # Age over 89, with "years old" after it or "age"/"turned" before it.
     if len(chunks) == 1 or (len(chunks) == 2 and chunks[0].digits in ("1",)):
         value = int(digits) if n <= 3 else 0
+        before = lower[max(0, start - 24) : start]
         if 90 <= value <= 125 and (
             AGE_AFTER_RE.match(lower, end)
-            or AGE_BEFORE_RE.search(lower[max(0, start - 24) : start])
+            or AGE_BEFORE_RE.search(before)
             or cue == "age"
+            or (AGE_PERSON_BEFORE_RE.search(before) and AGE_PERSON_AFTER_RE.match(lower, end))
         ):
             out.append(Span(start, end, Kind.AGE))
 
@@ -358,16 +373,25 @@ _WORD_BACK_RE = re.compile(r"[a-z0-9_'\-]+[\s,.]*$")
 
 
 def _spoken_local_start(lower: str, at: int) -> int | None:
-    """Start of the spoken local part ending just before `at` (at most eight words back)."""
+    """Start of the spoken local part ending at `at`: up to four words, any spelled letters."""
     start = None
     pos = at
-    for _ in range(8):
+    words = 0
+    for _ in range(40):
         m = _WORD_BACK_RE.search(lower, max(0, pos - 40), pos)
         if m is None:
             break
         word = m.group().rstrip(" ,.\t\n")
         if word in EMAIL_LOCAL_STOP:
             break
+        if (
+            len(word) > 1
+            and word not in ("dot", "underscore", "dash", "period")
+            and not word.isdigit()
+        ):
+            words += 1
+            if words > 4:
+                break
         start = m.start()
         pos = m.start()
     return start
@@ -409,11 +433,24 @@ def _find_names(text: str, lower: str, out: list[Span]) -> None:
     # Lower-case transcripts: the words right after "my name is" are a name whatever they are.
     for m in _LOOSE_CUE_FINDER.finditer(lower):
         _loose_name_after(lower, m.end(), out)
+    for m in _WEAK_CUE_FINDER.finditer(lower):
+        first = m.group("first")
+        if first not in firsts or first in NAME_CUE_STOPWORDS or first in AMBIGUOUS_FIRST_NAMES:
+            continue
+        last = m.group("last")
+        end = m.end("last") if last is not None and last in lasts else m.end("first")
+        out.append(Span(m.start("first"), end, Kind.NAME))
 
 
 _LOOSE_CUE_FINDER = re.compile(
-    r"\b(?:my name is|name's|name is|first name is|last name is|full name is|mr\.?|mrs\.?|ms\.?"
-    r"|mister)(?=[\s,:])"
+    r"\b(?:my name is|name's|name is|first name(?: is)?|last name(?: is)?|full name is|mr\.?"
+    r"|mrs\.?|ms\.?|mister)(?=[\s,:])"
+)
+# Lower-case transcripts after softer cues: only a lexicon given name starts a name here.
+_WEAK_CUE_FINDER = re.compile(
+    r"\b(?:this is|i'm|i am|it's|that's|thank you|thanks|okay|for my (?:son|daughter|wife|husband"
+    r"|mother|father|mom|dad)|patient|calling for|speaking with|spoke with|hi|hello)[\s,:]+"
+    r"(?P<first>[a-z][a-z'\-]+)(?:[ ]+(?:[a-z][ ]+)?(?P<last>[a-z][a-z'\-]+))?"
 )
 
 
@@ -474,7 +511,7 @@ def _name_in_sequence(
 # --- merging --------------------------------------------------------------------------------
 
 _JOIN_GAP_RE = re.compile(r"[ ,\-]{0,2}")
-_ADDRESS_JOIN_RE = re.compile(r"[ ,]+[A-Za-z][A-Za-z .'\-]{0,30}?[ ,]+(?:[A-Za-z .]{2,20}[ ,]+)?")
+_ADDRESS_JOIN_RE = re.compile(r"[ ,.]+[A-Za-z][A-Za-z .'\-]{0,30}?[ ,]+(?:[A-Za-z .]{2,20}[ ,]+)?")
 
 
 def merge_spans(spans: list[Span], text: str) -> list[Span]:

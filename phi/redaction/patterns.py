@@ -780,8 +780,7 @@ US_STATES = frozenset(
 
 STREET_SUFFIXES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|way|place|pl|"
-    "terrace|ter|circle|cir|parkway|pkwy|highway|hwy|trail|trl|square|sq|loop|row|crescent|"
-    "alley|path|pike|plaza|point|ridge|run|crossing|commons"
+    "terrace|ter|circle|cir|parkway|pkwy|highway|hwy|trail|trl|crescent|alley|pike|plaza|ridge"
 )
 
 
@@ -815,7 +814,11 @@ CUE_RE = re.compile(
     r"|(?P<dob>birth|\bborn\b|\bd\.?\s?o\.?\s?b\b|birthday|\bdate\b)"
     r"|(?P<zip>\bzip\b|postal)"
     r"|(?P<phone>phone|number|\bcell\b|mobile|\bcall\b|reach|callback|\btext\b|contact|\bfax\b"
-    r"|landline|extension|\bext\b)"
+    r"|landline)"
+    # Words that say a number is something else: they cancel an earlier cue.
+    r"|(?P<other>\bgroup\b|\broom\b|\bsuite\b|\bfloor\b|\bpress\b|\bdial\b|\boption\b"
+    r"|extension|\bext\b|temperature|\btemp\b|pulse|\bbp\b|pressure|weight|\bcopay|dollars"
+    r"|\bat\b|\bby\b|o'clock|\bam\b|\bpm\b)"
     r"|(?P<age>\baged?\b|turn(?:ed|ing|s)?\b))"
     r"(?:\s*(?:number|no\b|#|id\b|code))?"
 )
@@ -824,6 +827,11 @@ AGE_AFTER_RE = re.compile(r"\s*-?\s*(?:years?|yrs?|y/?o\b|year-old|years-old)")
 AGE_BEFORE_RE = re.compile(
     r"(?:\baged?|\bturn(?:ed|ing|s)?|\bage of|\bage is|\bage:)[\s,:]*(?:is\s+)?$"
 )
+# "she's ninety-two now": a person, then the number, then the end of the clause.
+AGE_PERSON_BEFORE_RE = re.compile(
+    r"(?:\bshe's|\bhe's|\bi'm|\bi am|\bshe is|\bhe is|\bwho is|\bwho's|\bis now|\bbe)\s+(?:almost\s+|nearly\s+|about\s+|like\s+)?$"
+)
+AGE_PERSON_AFTER_RE = re.compile(r"\s*(?:now\b|this\b|next\b|[,.;!?]|$|and\b|but\b|so\b)")
 
 STREET_AFTER_RE = re.compile(
     r"\s+(?:(?:north|south|east|west|[nsew]\.?)\s+)?"
@@ -915,7 +923,9 @@ CAP_WORD_RE = re.compile(
     r"\b[A-Z](?:[a-z]+(?:['\-][A-Z]?[a-z]+)?|'[A-Z][a-z]+|[a-z]?[A-Z][a-z]+)\b"
 )
 STRONG_NAME_CUE_RE = re.compile(
-    r"(?:\bmy name is|\bname's|\bname is|\bfirst name is|\blast name is|\bfull name is"
+    r"(?:\bthat's|\bthank you|\bthanks|\bokay|\bok|\bhi|\bhello|\bhey|\bsure|\balright|\bbye"
+    r"|\bnext of kin:?|\bspoke (?:with|to)|\btalked (?:with|to)|\bpt|\bdear|\bguardian:?"
+    r"|\bname|\bfirst name|\blast name|\bmy name is|\bname's|\bname is|\bfirst name is|\blast name is|\bfull name is"
     r"|\bpatient name is|\bpatient name:|\bname:|\bpatient:|\bpt:|\bthis is|\bi'm|\bi am"
     r"|\bit's|\bspeaking with|\bcalling for|\bcalling on behalf of|\bappointment for"
     r"|\bmr\.?|\bmrs\.?|\bms\.?|\bmiss|\bmister|\bmy (?:son|daughter|wife|husband|mother|father|mom|dad)"
@@ -923,7 +933,7 @@ STRONG_NAME_CUE_RE = re.compile(
 )
 # Cues after which the next word is a name even if it is lower-case or not in the lexicon.
 LOOSE_CUE_RE = re.compile(
-    r"(?:\bmy name is|\bname's|\bname is|\bfirst name is|\blast name is|\bfull name is|\bname:"
+    r"(?:\blast name|\bfirst name|\bmy name is|\bname's|\bname is|\bfirst name is|\blast name is|\bfull name is|\bname:"
     r"|\bmr\.?|\bmrs\.?|\bms\.?|\bmister)[\s,:]+$"
 )
 NAME_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]{0,30}")
