@@ -178,7 +178,8 @@ class Patient(models.Model):
     first_name = EncryptedCharField(max_length=100, null=True)
     last_name = EncryptedCharField(max_length=100, null=True)
     date_of_birth = EncryptedDateField(null=True)
-    phone = EncryptedCharField(max_length=16, null=True, blank=True)
+    # Room for typed forms like "+1 (415) 555-0123"; the stored value is E.164.
+    phone = EncryptedCharField(max_length=32, null=True, blank=True)
     email = EncryptedEmailField(null=True, blank=True)
     address = EncryptedTextField(null=True, blank=True)
     mrn = EncryptedCharField("MRN", max_length=32, null=True, blank=True)

@@ -8,7 +8,8 @@ Invariants:
   save/delete is recorded with the changed field names; services run that save inside
   `audit_context(actor=actor)` so the event names the service's actor, not whoever the
   surrounding request happens to be. Business actions that are more than a field change
-  (cancel, reschedule, PHI erase, staff role change) add their own event.
+  (cancel, reschedule, PHI erase) add their own event; role-group changes are recorded by
+  audit's m2m receivers.
 - Appointment writes lock the provider row (SELECT ... FOR UPDATE) before the overlap check,
   so two concurrent bookings of one slot cannot both succeed.
 """
@@ -107,16 +108,18 @@ def practice_update(*, actor: Any, practice: Practice, **changes: Any) -> Practi
     return practice
 
 
-def _sync_role_groups(user: Any) -> None:
+def _sync_role_groups(user: Any, actor: Any) -> None:
     # Django permissions are per user: the user is in the group of every role held anywhere.
+    # (Group changes are recorded by audit's m2m receivers, under the actor set here.)
     roles = set(StaffMembership.objects.filter(user=user).values_list("role", flat=True))
     wanted = {GROUP_NAMES[Role(role)] for role in roles}
     role_groups = Group.objects.filter(name__in=GROUP_NAMES.values())
     current = set(user.groups.filter(pk__in=role_groups).values_list("name", flat=True))
     if current == wanted:
         return
-    user.groups.remove(*[g for g in role_groups if g.name in current - wanted])
-    user.groups.add(*[g for g in role_groups if g.name in wanted - current])
+    with _acting(actor):
+        user.groups.remove(*[g for g in role_groups if g.name in current - wanted])
+        user.groups.add(*[g for g in role_groups if g.name in wanted - current])
     for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(attr, None)
 
@@ -135,8 +138,9 @@ def staff_membership_create(
     _save(membership, actor)
     if not user.is_staff:
         user.is_staff = True  # the admin is the staff UI; without it they cannot log in there
-        user.save(update_fields=["is_staff"])
-    _sync_role_groups(user)
+        with _acting(actor):
+            user.save(update_fields=["is_staff"])
+    _sync_role_groups(user, actor)
     _forget_cached_scope(user)
     return membership
 
@@ -146,19 +150,10 @@ def staff_membership_update(
     *, actor: Any, membership: StaffMembership, role: Role | str
 ) -> StaffMembership:
     """Change a user's role at a practice."""
-    previous = membership.role
     membership.role = Role(role)
     _save(membership, actor)
-    _sync_role_groups(membership.user)
+    _sync_role_groups(membership.user, actor)
     _forget_cached_scope(membership.user)
-    audit_record(
-        action=AuditAction.GROUP_CHANGE,
-        actor=actor,
-        resource_type="auth.user",
-        resource_id=membership.user_id,
-        practice_id=membership.practice_id,
-        detail={"from_role": str(previous), "to_role": str(membership.role)},
-    )
     return membership
 
 
@@ -168,7 +163,7 @@ def staff_membership_delete(*, actor: Any, membership: StaffMembership) -> None:
     user = membership.user
     with _acting(actor):
         membership.delete()
-    _sync_role_groups(user)
+    _sync_role_groups(user, actor)
     _forget_cached_scope(user)
 
 
