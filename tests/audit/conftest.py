@@ -54,3 +54,30 @@ def audited_thing_model(_audited_thing_table):
 def practice_id() -> uuid.UUID:
     """A practice id (audit knows practices only by id)."""
     return uuid.uuid4()
+
+
+@pytest.fixture
+def worm_dir(settings, tmp_path):
+    """A fresh local WORM folder and signing key for this test."""
+    settings.AUDIT_WORM_BACKEND = "local"
+    settings.AUDIT_WORM_DIR = tmp_path / "worm"
+    settings.AUDIT_CHECKPOINT_KEY_FILE = tmp_path / "keys" / "audit-checkpoint.key"
+    settings.AUDIT_CHECKPOINT_KEY_AUTOCREATE = True
+    return tmp_path / "worm"
+
+
+def record_events(n: int, *, practice_id: str = "practice-1", resource_id: str = "patient-1"):
+    """Record n PATIENT_VIEW events (pending until integrated)."""
+    from audit.services import audit_record
+
+    return [
+        audit_record(
+            action=AuditAction.PATIENT_VIEW,
+            actor=None,
+            resource_type="clinic.patient",
+            resource_id=resource_id,
+            practice_id=practice_id,
+            detail={"i": i},
+        )
+        for i in range(n)
+    ]

@@ -1,0 +1,207 @@
+"""audit_verify: a clean chain passes; every kind of tampering is found and named."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from audit.chain import chain_integrate, link_hash
+from audit.checkpoints import checkpoint_write
+from audit.verify import FailureKind, chain_verify
+from tests.audit.conftest import record_events
+
+pytestmark = pytest.mark.django_db
+
+
+def _chain_with_checkpoints(n: int = 30, every: int = 10) -> None:
+    for _ in range(n // every):
+        record_events(every - 1)
+        chain_integrate()
+        checkpoint_write()  # heads at 9, 19, 29; CHECKPOINT_WRITTEN is then event 10, 20, 30
+        chain_integrate()
+
+
+def _sql(statement: str, params=None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_clean_chain_verifies_and_command_says_ok(worm_dir, capsys):
+    _chain_with_checkpoints()
+    result = chain_verify()
+    assert result.ok
+    assert (result.events, result.head_seq, result.checkpoints) == (30, 30, 3)
+    call_command("audit_verify", "--no-progress")
+    assert f"OK: 30 events, head seq 30 hash {result.head_hash}" in capsys.readouterr().out
+
+
+def test_verify_resumes_from_since_seq(worm_dir):
+    _chain_with_checkpoints()
+    result = chain_verify(since_seq=21)
+    assert result.ok
+    assert result.events == 10
+
+
+@pytest.mark.postgres
+def test_fast_and_reference_paths_agree(worm_dir):
+    _chain_with_checkpoints()
+    fast, slow = chain_verify(fast=True), chain_verify(fast=False)
+    assert (fast.ok, fast.head_hash, fast.events) == (slow.ok, slow.head_hash, slow.events)
+
+
+def test_verify_reports_pending_tail(worm_dir):
+    _chain_with_checkpoints(10)
+    record_events(2)
+    assert chain_verify().pending == 2
+
+
+# --- tampering, as a superuser who disables the triggers (Postgres) -----------------------
+
+tamper = pytest.mark.postgres
+
+
+@pytest.fixture
+def tampered(worm_dir):
+    _chain_with_checkpoints()
+    _sql("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+    return worm_dir
+
+
+def _fails(kind: FailureKind, seq: int) -> None:
+    result = chain_verify()
+    assert not result.ok
+    assert (result.failure.kind, result.failure.seq) == (kind, seq)
+    with pytest.raises(CommandError, match=f"FAIL at seq {seq}: {kind}") as exc:
+        call_command("audit_verify", "--no-progress")
+    assert exc.value.returncode == 1
+
+
+@tamper
+def test_changed_field_of_a_middle_event_is_found(tampered):
+    _sql("UPDATE audit_auditevent SET actor_label = 'mallory' WHERE seq = 15")
+    _fails(FailureKind.HASH_MISMATCH, 15)
+
+
+@tamper
+def test_deleted_middle_event_is_found(tampered):
+    _sql("DELETE FROM audit_auditevent WHERE seq = 15")
+    _fails(FailureKind.SEQ_GAP, 15)
+
+
+@tamper
+def test_deleted_last_events_are_found_through_the_checkpoint(tampered):
+    _sql("DELETE FROM audit_auditevent WHERE seq > 25")
+    _fails(FailureKind.CHECKPOINT_TRUNCATED, 29)
+
+
+@tamper
+def test_swapped_events_are_found(tampered):
+    _sql("UPDATE audit_auditevent SET seq = -1 WHERE seq = 12")
+    _sql("UPDATE audit_auditevent SET seq = 12 WHERE seq = 13")
+    _sql("UPDATE audit_auditevent SET seq = 13 WHERE seq = -1")
+    _fails(FailureKind.HASH_MISMATCH, 12)
+
+
+@tamper
+def test_consistent_rewrite_of_the_whole_table_is_found_through_the_checkpoint(tampered):
+    from audit.chain import GENESIS_HASH, canonical_bytes
+
+    _sql("UPDATE audit_auditevent SET actor_label = 'rewritten'")
+    from audit.models import AuditEvent
+
+    prev = GENESIS_HASH
+    for event in AuditEvent.objects.order_by("seq"):
+        body = canonical_bytes(
+            seq=event.seq,
+            prev_hash=prev,
+            ts=event.ts,
+            actor_type=event.actor_type,
+            actor_id=event.actor_id,
+            actor_label=event.actor_label,
+            action=event.action,
+            resource_type=event.resource_type,
+            resource_id=event.resource_id,
+            practice_id=event.practice_id,
+            detail=event.detail,
+            request_id=event.request_id,
+            ip=event.ip,
+        )
+        digest = link_hash(prev, body)
+        _sql(
+            "UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE seq = %s",
+            [prev, digest, event.seq],
+        )
+        prev = digest
+    assert chain_verify(check_checkpoints=False).ok  # the chain alone looks fine
+    _fails(FailureKind.CHECKPOINT_MISMATCH, 9)
+
+
+@tamper
+def test_forged_event_forking_from_an_existing_hash_is_found(tampered):
+    from audit.models import AuditEvent
+
+    fork_point = AuditEvent.objects.get(seq=20)
+    _sql(
+        "INSERT INTO audit_auditevent (seq, ts, actor_type, actor_label, action, resource_type, "
+        "detail, prev_hash, hash) VALUES (31, now(), 'system', 'forger', 104, 'clinic.patient', "
+        "'{}', %s, %s)",
+        [fork_point.hash, hashlib.sha256(b"forged").hexdigest()],
+    )
+    result = chain_verify()
+    assert result.failure.seq == 31
+    assert result.failure.kind in {FailureKind.HASH_MISMATCH, FailureKind.BROKEN_LINK}
+
+
+@tamper
+def test_forged_event_with_a_correct_hash_but_a_fork_link_is_found(tampered):
+    from audit.chain import canonical_bytes
+    from audit.models import AuditEvent
+
+    fork_point = AuditEvent.objects.get(seq=20)
+    latest = AuditEvent.objects.get(seq=30)
+    body = canonical_bytes(
+        seq=31,
+        prev_hash=fork_point.hash,
+        ts=latest.ts,
+        actor_type="system",
+        actor_id=None,
+        actor_label="forger",
+        action=104,
+        resource_type="clinic.patient",
+        resource_id=None,
+        practice_id=None,
+        detail={},
+        request_id=None,
+        ip=None,
+    )
+    _sql(
+        "INSERT INTO audit_auditevent (seq, ts, actor_type, actor_label, action, resource_type, "
+        "detail, prev_hash, hash) VALUES (31, %s, 'system', 'forger', 104, 'clinic.patient', "
+        "'{}', %s, %s)",
+        [latest.ts, fork_point.hash, link_hash(fork_point.hash, body)],
+    )
+    _fails(FailureKind.BROKEN_LINK, 31)
+
+
+@tamper
+def test_older_checkpoint_restored_in_place_of_the_newest_is_found(tampered):
+    folder = tampered / "audit-checkpoints"
+    newest = folder / "00000000000000000029.checkpoint"
+    older = folder / "00000000000000000019.checkpoint"
+    _sql("DELETE FROM audit_auditevent WHERE seq > 19")  # roll the chain back to the older head
+    os.chmod(newest, stat.S_IWUSR | stat.S_IRUSR)
+    newest.write_bytes(older.read_bytes())
+    _fails(FailureKind.CHECKPOINT_NAME, 19)
+
+
+def test_missing_checkpoint_object_is_found(worm_dir):
+    _chain_with_checkpoints()
+    (worm_dir / "audit-checkpoints" / "00000000000000000019.checkpoint").unlink()
+    result = chain_verify()
+    assert (result.failure.kind, result.failure.seq) == (FailureKind.CHECKPOINT_MISSING, 19)
