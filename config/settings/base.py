@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditContextMiddleware",  # request id, ip, user for audit events
+    "phi.middleware.PHIRedactionMiddleware",  # redaction scope, log ids, no-store on PHI pages
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -151,19 +152,57 @@ VOICE_RECORDING_STORAGE = env("VOICE_RECORDING_STORAGE", default="")
 VOICE_RECORDING_BUCKET = env("VOICE_RECORDING_BUCKET", default="")
 VOICE_RECORDING_RETENTION_DAYS = env.int("VOICE_RECORDING_RETENTION_DAYS", default=6 * 365)
 
+# Every handler carries the PHI redaction filter (phi.logging); Django's own loggers are
+# redefined here so none of its default handlers (mail_admins, django.server) escapes it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "phi_redact": {"()": "phi.logging.PHIRedactionFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s call=%(call_id)s] %(message)s",
+            "defaults": {"request_id": None, "call_id": None},
+        },
+        "json": {"()": "phi.logging.StructuredFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env("LOG_FORMAT", default="plain"),
+            "filters": ["phi_redact"],
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "phi_redact"],
+            "reporter_class": "phi.logging.PHISafeExceptionReporter",
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
     },
+}
+# Error pages and admin e-mails: PHI-named parameters and variables dropped, the rest redacted.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "phi.logging.PHISafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "phi.logging.PHISafeExceptionReporter"
+# Pages under these paths show PHI and are sent with Cache-Control: no-store.
+PHI_NO_STORE_PATH_PREFIXES = env.list("PHI_NO_STORE_PATH_PREFIXES", default=["/admin/"])
+# Egress (phi.egress): raw PHI only to processors with a BAA. Flip a flag once the BAA is
+# signed, e.g. PHI_BAA_OPENAI=true; a processor without one only ever gets redacted text.
+PHI_EGRESS_STRICT = env.bool("PHI_EGRESS_STRICT", default=True)
+PHI_EGRESS_BAA = {
+    "openai": env.bool("PHI_BAA_OPENAI", default=False),
+    "azure-openai": env.bool("PHI_BAA_AZURE_OPENAI", default=False),
+    "analytics-webhook": env.bool("PHI_BAA_ANALYTICS_WEBHOOK", default=False),
+    "summary-webhook": env.bool("PHI_BAA_SUMMARY_WEBHOOK", default=False),
+    "alert-email": env.bool("PHI_BAA_ALERT_EMAIL", default=False),
+    "alert-chat": env.bool("PHI_BAA_ALERT_CHAT", default=False),
+    "siem": env.bool("PHI_BAA_SIEM", default=False),
 }
 
 # --- Audit trail ----------------------------------------------------------------------
