@@ -144,8 +144,8 @@ AZURE_OPENAI_REALTIME_DEPLOYMENT = env("AZURE_OPENAI_REALTIME_DEPLOYMENT", defau
 VOICE_MAX_CALL_SECONDS = env.int("VOICE_MAX_CALL_SECONDS", default=15 * 60)
 VOICE_IDLE_SECONDS = env.int("VOICE_IDLE_SECONDS", default=30)
 VOICE_STREAM_TOKEN_TTL_SECONDS = env.int("VOICE_STREAM_TOKEN_TTL_SECONDS", default=60)
-# Strict mode: no realtime session is opened to a processor without a BAA (call forwarded).
-VOICE_STRICT_BAA = env.bool("VOICE_STRICT_BAA", default=True)
+# Strict mode (no realtime session to a provider without a BAA; the call is forwarded) is
+# phi.egress's PHI_EGRESS_STRICT with the BAA flags in PHI_EGRESS_BAA.
 # Recordings (only for practices that switch them on): "" = default storage, else a dotted
 # storage class path (production: S3 with Object Lock; retention in days, 6 years by default).
 VOICE_RECORDING_STORAGE = env("VOICE_RECORDING_STORAGE", default="")
