@@ -2,8 +2,8 @@
 
 Invariant: a call's configuration comes from its practice only; whether a realtime session
 may be opened is decided here once (`voice_agent_availability`), so the webhook and the bridge
-cannot disagree: agent switched on, provider configured, and, in strict mode, the provider
-under a BAA according to the egress registry.
+cannot disagree: agent switched on, provider configured, and the provider allowed raw PHI by
+the egress registry (phi.egress: a BAA, or PHI_EGRESS_STRICT off; strict is the default).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from clinic.models import Practice
+from phi.egress import UnknownProcessorError, processor_allowed_for_phi
 from voiceagent.models import (
     Call,
     CallbackRequest,
@@ -117,14 +118,12 @@ def provider_configured(provider: str) -> bool:
     return False
 
 
-def provider_has_baa(provider: str) -> bool:
-    """True if the egress registry lists the provider as a processor under a BAA."""
+def provider_allowed_for_phi(provider: str) -> bool:
+    """True if a live call (raw PHI) may go to the provider: a BAA, or strict mode off."""
     try:
-        from phi.egress import processor_allowed_for_phi
-    except ImportError:
-        # Until the egress registry is available, settings name the processors under a BAA.
-        return provider in getattr(settings, "VOICE_PROVIDERS_WITH_BAA", ())
-    return bool(processor_allowed_for_phi(provider))
+        return processor_allowed_for_phi(provider)
+    except UnknownProcessorError:
+        return False
 
 
 def voice_agent_availability(config: VoiceConfig) -> Availability:
@@ -135,7 +134,7 @@ def voice_agent_availability(config: VoiceConfig) -> Availability:
         return Availability(False, "twilio_not_configured")
     if not provider_configured(config.provider):
         return Availability(False, "provider_not_configured")
-    if settings.VOICE_STRICT_BAA and not provider_has_baa(config.provider):
+    if not provider_allowed_for_phi(config.provider):
         return Availability(False, "provider_without_baa")
     return Availability(True)
 

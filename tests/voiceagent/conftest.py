@@ -4,8 +4,13 @@ Twilio settings, and a helper that signs webhook requests as Twilio does."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -47,8 +52,8 @@ def twilio_settings(settings):
     settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
     settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
     settings.PUBLIC_BASE_URL = PUBLIC_BASE_URL
-    settings.VOICE_STRICT_BAA = True
-    settings.VOICE_PROVIDERS_WITH_BAA = ("openai", "azure-openai")
+    settings.PHI_EGRESS_STRICT = True
+    settings.PHI_EGRESS_BAA = {**settings.PHI_EGRESS_BAA, "openai": True, "azure-openai": True}
     return settings
 
 
@@ -119,3 +124,58 @@ def signed_post(client, twilio_settings) -> Callable:
         return client.post(path, data, **headers, **extra)
 
     return post
+
+
+class FakeTwilioApi:
+    """A tiny HTTP server answering Calls update like api.twilio.com, recording each request."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.status = HTTPStatus.OK
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                fake.requests.append(
+                    {
+                        "path": self.path,
+                        "form": parse_qs(body),
+                        "auth": self.headers["Authorization"],
+                    }
+                )
+                sid = self.path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
+                if fake.status == HTTPStatus.OK:
+                    payload = {"sid": sid, "status": "in-progress"}
+                else:
+                    payload = {"code": 20404, "message": "not found", "status": int(fake.status)}
+                encoded = json.dumps(payload).encode()
+                self.send_response(fake.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(encoded)))
+                self.end_headers()
+                self.wfile.write(encoded)
+
+            def log_message(self, *args) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeTwilioApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_twilio(settings) -> Iterator[FakeTwilioApi]:
+    with FakeTwilioApi() as fake:
+        settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+        settings.TWILIO_AUTH_TOKEN = "test-auth-token"
+        settings.TWILIO_API_BASE_URL = fake.origin
+        yield fake

@@ -155,7 +155,7 @@ def test_provider_without_credentials_forwards(signed_post, voice_on, monkeypatc
 
 
 def test_provider_without_baa_in_strict_mode_forwards(signed_post, voice_on, openai_key, settings):
-    settings.VOICE_PROVIDERS_WITH_BAA = ()
+    settings.PHI_EGRESS_BAA = {**settings.PHI_EGRESS_BAA, "openai": False}
 
     response = signed_post(INCOMING, _incoming(new_call_sid()))
 
@@ -166,8 +166,8 @@ def test_provider_without_baa_in_strict_mode_forwards(signed_post, voice_on, ope
 def test_provider_without_baa_streams_when_strict_mode_is_off(
     signed_post, voice_on, openai_key, settings
 ):
-    settings.VOICE_PROVIDERS_WITH_BAA = ()
-    settings.VOICE_STRICT_BAA = False
+    settings.PHI_EGRESS_BAA = {**settings.PHI_EGRESS_BAA, "openai": False}
+    settings.PHI_EGRESS_STRICT = False
 
     response = signed_post(INCOMING, _incoming(new_call_sid()))
 
