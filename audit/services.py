@@ -89,3 +89,25 @@ def _integrate_after_commit() -> None:
         return
     if sealed:
         checkpoint_maybe_write()
+
+
+@transaction.atomic
+def audit_export_record(
+    *,
+    actor: Any,
+    kind: str,
+    fmt: str,
+    filters: dict[str, str],
+    practice_id: Any | None = None,
+    patient_id: str | None = None,
+) -> AuditEvent:
+    """Record that an export or disclosure report was produced (its filters, not its rows)."""
+    action = AuditAction.DISCLOSURE_REPORT if kind == "disclosures" else AuditAction.AUDIT_EXPORT
+    return audit_record(
+        action=action,
+        actor=actor,
+        resource_type="clinic.patient" if patient_id else "audit.auditevent",
+        resource_id=patient_id,
+        practice_id=practice_id,
+        detail={"format": fmt, "filters": {k: str(v) for k, v in sorted(filters.items())}},
+    )
