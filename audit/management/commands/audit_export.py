@@ -54,7 +54,7 @@ class Command(BaseCommand):
             open(options["output"], "w", encoding="utf-8", newline="")
             if options["output"]
             else sys.stdout
-        )  # noqa: SIM115 - closed below
+        )
         try:
             with tqdm(unit="chunk", disable=not options["output"], file=sys.stderr) as bar:
                 for chunk in lines(events):
