@@ -50,16 +50,15 @@ class Command(BaseCommand):
             practice_id=options["practice"],
         )
         lines = export_csv_lines if options["format"] == "csv" else export_jsonl_lines
-        out = (
-            open(options["output"], "w", encoding="utf-8", newline="")
-            if options["output"]
-            else sys.stdout
-        )
-        try:
-            with tqdm(unit="chunk", disable=not options["output"], file=sys.stderr) as bar:
-                for chunk in lines(events):
-                    out.write(chunk)
-                    bar.update(1)
-        finally:
-            if options["output"]:
-                out.close()
+        if options["output"]:
+            with open(options["output"], "w", encoding="utf-8", newline="") as out:
+                _write(lines(events), out, progress=True)
+        else:
+            _write(lines(events), sys.stdout, progress=False)
+
+
+def _write(chunks: Any, out: Any, *, progress: bool) -> None:
+    with tqdm(unit="chunk", disable=not progress, file=sys.stderr) as bar:
+        for chunk in chunks:
+            out.write(chunk)
+            bar.update(1)
