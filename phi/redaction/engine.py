@@ -226,6 +226,8 @@ def _classify_digits(
     if not n:
         return
     start, end = chunks[0].start, chunks[-1].end
+    if (start > 0 and text[start - 1] in "$\u20ac\u00a3") or _AMOUNT_RE.fullmatch(text, start, end):
+        return  # money: "$1,250.00", "1,250,000"
     groups = digit_groups(run, first, last)
     lens = [len(g) for g in groups]
     written = all(c.from_digits for c in chunks)
@@ -245,7 +247,8 @@ def _classify_digits(
     out.append(Span(start, end, kind))
 
 
-_LETTERS_BEFORE_RE = re.compile(r"(?:\b[a-z]\b[ ,\-]*){1,4}$")
+_LETTERS_BEFORE_RE = re.compile(r"(?:(?<![\w'])[a-z]\b[ ,\-]*){1,4}$")
+_AMOUNT_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?")
 
 
 def _kind_for_digits(

@@ -837,7 +837,7 @@ STREET_AFTER_RE = re.compile(
     r"\s+(?:(?:north|south|east|west|[nsew]\.?)\s+)?"
     r"(?:(?!(?:at|on|in|to|the|and|for|of|is|a|my|or|by|from|pm|am|with|see|seeing|doctor|dr|o.clock|times?|days?|weeks?|hours?|minutes?|pills?|tablets?|mg)\b)[a-z][a-z'.\-]*\s+){0,3}?(?:"
     + STREET_SUFFIXES
-    + r")\b\.?(?:,?\s*(?:apartment|apt\.?|unit|suite|ste\.?|#)\s*#?\s*[a-z0-9\-]{1,6}\b)?"
+    + r")\b(?:,?\s*(?:apartment|apt\.?|unit|suite|ste\.?|#)\s*#?\s*[a-z0-9\-]{1,6}\b)?"
 )
 # Two-letter state codes only in capitals ("IN", not "in"); full names in any case.
 STATE_BEFORE_RE = re.compile(
