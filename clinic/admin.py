@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -62,6 +63,26 @@ PATIENT_MASKED_FIELDS = (
     "masked_mrn",
     "created_at",
 )
+
+
+class ScopedAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete whose labels come from the target admin's `autocomplete_label`, if any."""
+
+    def serialize_result(self, obj: Any, to_field_name: str) -> dict[str, str]:
+        """{"id", "text"}, with text from autocomplete_label(request, obj) when defined."""
+        result = super().serialize_result(obj, to_field_name)
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        if label is not None:
+            result["text"] = label(self.request, obj)
+        return result
+
+
+def _autocomplete_view(request: HttpRequest) -> Any:
+    return ScopedAutocompleteJsonView.as_view(admin_site=admin.site)(request)
+
+
+# Patient labels need the request (who may see PHI); str(patient) deliberately has no PHI.
+admin.site.autocomplete_view = _autocomplete_view
 
 
 def _adopt(target: Any, saved: Any) -> None:
@@ -240,9 +261,7 @@ class PatientAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
         def name(obj: Patient) -> str:
             if obj.phi_erased_at:
                 return "(PHI erased)"
-            if reveal(obj):
-                return f"{obj.last_name}, {obj.first_name}"
-            return _initials(obj)
+            return obj.full_name() if reveal(obj) else _initials(obj)
 
         @admin.display(description="date of birth")
         def date_of_birth(obj: Patient) -> str:
@@ -298,6 +317,10 @@ class PatientAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
         """Last two characters only."""
         return _tail(obj.mrn)
 
+    def autocomplete_label(self, request: HttpRequest, obj: Patient) -> str:
+        """How a patient is listed in autocomplete: name and birth date, masked if need be."""
+        return patient_label(obj, reveal=phi_visibility(request)(obj))
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
@@ -325,6 +348,16 @@ class PatientAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
             **{n: data.get(n) for n in services.PATIENT_EDITABLE_FIELDS},
         )
         _adopt(obj, saved)
+
+
+def patient_label(patient: Patient, *, reveal: bool) -> str:
+    """ "Last, First (YYYY-MM-DD)" for those who may see PHI, initials and birth year otherwise."""
+    if patient.phi_erased_at:
+        return str(patient)
+    dob = patient.date_of_birth
+    if reveal:
+        return f"{patient.full_name()} ({dob.isoformat() if dob else '?'})"
+    return f"{_initials(patient)} ({dob.year if dob else '?'})"
 
 
 def _initials(patient: Patient) -> str:
@@ -356,9 +389,17 @@ class AppointmentAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
 
         @admin.display(description="patient")
         def patient_display(obj: Appointment) -> str:
-            return str(obj.patient) if reveal(obj) else _initials(obj.patient)
+            return obj.patient.full_name() if reveal(obj) else _initials(obj.patient)
 
         return ("start", "end", patient_display, "provider", "status", "practice")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """The chosen patient is labelled with name and birth date (masked if need be)."""
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "patient" and formfield is not None:
+            reveal = phi_visibility(request)
+            formfield.label_from_instance = lambda obj: patient_label(obj, reveal=reveal(obj))
+        return formfield
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         """For roles that may not see PHI: a masked patient and no reason."""

@@ -212,9 +212,10 @@ class Patient(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.phi_erased_at:
-            return f"Patient {str(self.pk)[:8]} (erased)"
-        return f"{self.last_name}, {self.first_name}"
+        # No PHI: str() ends up in admin titles, django_admin_log.object_repr (plaintext at
+        # rest), error messages and logs. Names are shown explicitly where a role allows it.
+        erased = " (erased)" if self.phi_erased_at else ""
+        return f"Patient {str(self.pk)[:8]}{erased}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save with blind indexes recomputed from the plaintext."""
@@ -247,6 +248,12 @@ class Patient(models.Model):
         if problems:
             raise ValidationError(problems)
         self.refresh_blind_indexes()
+
+    def full_name(self) -> str:
+        """ "Last, First" in clear (decrypts); for displays that checked the viewer may see PHI."""
+        if self.phi_erased_at:
+            return str(self)
+        return f"{self.last_name}, {self.first_name}"
 
     def refresh_blind_indexes(self) -> None:
         """Recompute the blind-index columns from the current plaintext."""
