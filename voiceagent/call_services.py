@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from voiceagent import services, tools
+from voiceagent.realtime import azure, openai  # noqa: F401 -- import (and register) at startup
 from voiceagent.realtime.base import RealtimeError, RealtimeSession, SessionConfig, provider_for
 from voiceagent.selectors import practice_voice_config, voice_agent_availability
 

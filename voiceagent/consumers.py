@@ -29,9 +29,10 @@ from voiceagent.twilio.tokens import stream_token_redeem
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
-CLOSE_POLICY = 4403  # bad signature/token or protocol misuse
-CLOSE_TOO_BIG = 1009
-CLOSE_INVALID = 1007
+# Application close codes (autobahn, under Daphne, only sends 1000 or 3000-4999).
+CLOSE_POLICY = 4403  # bad token or protocol misuse
+CLOSE_TOO_BIG = 4413  # frame over MAX_FRAME_BYTES
+CLOSE_INVALID = 4400  # not JSON or not a Twilio event
 
 
 class MediaStreamConsumer(AsyncWebsocketConsumer):

@@ -107,7 +107,8 @@ class FakeRealtimeConnection:
         self.received: list[dict] = []
         self.appended_frames = 0
         self.session: dict | None = None
-        self._waiters: list[tuple[Callable[[dict], bool], asyncio.Future]] = []
+        self._cursor = 0
+        self._arrived = asyncio.Event()
         self._ids = itertools.count(1)
         self.call_index: int | None = None
         self.last_seq: int = -1
@@ -128,22 +129,26 @@ class FakeRealtimeConnection:
         predicate: Callable[[dict], bool] | None = None,
         timeout: float = 10,  # noqa: ASYNC109 -- test helper with a deadline
     ) -> dict:
-        """Wait for the next client event of this type (matching predicate)."""
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        """The next client event of this type (matching predicate) after the last one waited for.
 
-        def match(event: dict) -> bool:
-            return event.get("type") == event_type and (predicate is None or predicate(event))
-
-        self._waiters.append((match, future))
-        try:
-            return await asyncio.wait_for(future, timeout)
-        finally:
-            self._waiters = [(m, f) for m, f in self._waiters if f is not future]
+        Events are consumed in order, so an event that arrived before the call is still found.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for index in range(self._cursor, len(self.received)):
+                event = self.received[index]
+                if event.get("type") == event_type and (predicate is None or predicate(event)):
+                    self._cursor = index + 1
+                    return event
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"no {event_type} from the client")
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
 
     def _deliver(self, event: dict) -> None:
-        for match, future in list(self._waiters):
-            if not future.done() and match(event):
-                future.set_result(event)
+        self._arrived.set()
 
     async def wait_audio(self, frames: int, timeout: float = 10) -> None:  # noqa: ASYNC109 -- test helper with a deadline
         """Wait until the caller has sent at least `frames` audio appends."""

@@ -8,6 +8,7 @@ websocket_base_url, because the SDK otherwise forces wss:// on the endpoint).
 from typing import Any
 
 from django.conf import settings
+from openai import AsyncAzureOpenAI, OpenAIError
 
 from voiceagent.realtime.base import (
     RealtimeError,
@@ -30,8 +31,6 @@ class AzureOpenAIRealtimeProvider(RealtimeProvider):
 
     async def open(self, config: SessionConfig) -> RealtimeSession:
         """Connect to the practice's Azure deployment and configure the session."""
-        from openai import AsyncAzureOpenAI, OpenAIError
-
         kwargs: dict[str, Any] = {
             "azure_endpoint": settings.AZURE_OPENAI_ENDPOINT or None,
             "api_key": settings.AZURE_OPENAI_API_KEY or None,

@@ -7,6 +7,8 @@ reach the fake realtime server. Keyword arguments override them (tests pass webs
 
 from typing import Any
 
+from openai import AsyncOpenAI, OpenAIError
+
 from voiceagent.realtime.base import (
     RealtimeError,
     RealtimeProvider,
@@ -28,8 +30,6 @@ class OpenAIRealtimeProvider(RealtimeProvider):
 
     async def open(self, config: SessionConfig) -> RealtimeSession:
         """Connect to the realtime endpoint for `config.model` and configure the session."""
-        from openai import AsyncOpenAI, OpenAIError
-
         try:
             client = AsyncOpenAI(**self._client_kwargs)
         except OpenAIError as exc:  # no API key configured
