@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from audit.actions import AuditAction
 from audit.actors import Actor
+from audit.context import audit_context
 from audit.services import audit_record
 from clinic.models import Patient, Practice
 from voiceagent.errors import CallNotFoundError, TransferError
@@ -31,6 +32,7 @@ from voiceagent.models import (
     CallbackRequest,
     CallbackStatus,
     CallOutcome,
+    PracticeVoiceSettings,
     TranscriptTurn,
     TurnRole,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "callback_request_close",
     "callback_request_create",
     "practice_voice_config",
+    "practice_voice_settings_save",
     "transcript_turn_add",
 ]
 
@@ -270,3 +273,14 @@ def callback_request_close(*, callback_request: CallbackRequest, actor: Any) -> 
         detail={"fields": ["status", "done_at", "done_by"], "status": CallbackStatus.DONE},
     )
     return request
+
+
+@transaction.atomic
+def practice_voice_settings_save(
+    *, actor: Any, voice_settings: PracticeVoiceSettings
+) -> PracticeVoiceSettings:
+    """Validate and save a practice's voice settings (the audit registry records the change)."""
+    voice_settings.full_clean()
+    with audit_context(actor=actor):
+        voice_settings.save()
+    return voice_settings

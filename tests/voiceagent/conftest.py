@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from clinic import services as clinic_services
 from clinic.models import Patient, Practice, Provider
+from tests.clinic.conftest import tenants  # noqa: F401 -- the clinic's two-tenant fixture, shared
 from voiceagent import services
 from voiceagent.models import Call, PracticeVoiceSettings
 
