@@ -33,7 +33,7 @@ from phi.crypto import envelope
 from phi.crypto.keys import decryption_key, encryption_key
 from phi.errors import DataKeyNotFoundError, KeyProviderError
 from voiceagent.errors import RecordingError
-from voiceagent.models import Call, CallRecording
+from voiceagent.models import Call, CallRecording, PracticeVoiceSettings
 
 SAMPLE_RATE = 8000
 BYTES_PER_MS = SAMPLE_RATE // 1000
@@ -223,3 +223,14 @@ class ObjectLockS3Storage(S3Storage):
         params["ObjectLockMode"] = "COMPLIANCE"
         params["ObjectLockRetainUntilDate"] = timezone.now() + timedelta(days=self.retention_days)
         return params
+
+
+def call_recording_save(
+    *, call_id: uuid.UUID | str, recorder: TwoTrackRecorder
+) -> CallRecording | None:
+    """Save the call's recording if its practice records calls and anything was heard."""
+    call = Call.objects.select_related("practice").get(pk=call_id)
+    voice = PracticeVoiceSettings.objects.filter(practice_id=call.practice_id).first()
+    if voice is None or not voice.record_calls or recorder.duration_seconds == 0:
+        return None
+    return recording_save(call=call, recorder=recorder)
