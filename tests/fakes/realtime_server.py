@@ -260,6 +260,7 @@ class FakeRealtimeConnection:
 
     async def speech_started(self, *, item_id: str | None = None) -> None:
         """Server VAD heard the caller start speaking."""
+        self.server.speech_started_ns[str(self.call_index)] = time.monotonic_ns()
         await self.send(
             {
                 "type": "input_audio_buffer.speech_started",
@@ -349,6 +350,7 @@ class FakeRealtimeConnection:
                 )
             elif kind == "conversation.item.truncate":
                 self.server.truncations.append(event)
+                self.server.truncation_by_call[str(self.call_index)] = event["audio_end_ms"]
                 await self.send(
                     {
                         "type": "conversation.item.truncated",
@@ -378,6 +380,8 @@ class FakeRealtimeServer:
         self.open_connections = 0
         self.invalid_events: list[str] = []
         self.truncations: list[dict] = []
+        self.truncation_by_call: dict[str, int] = {}
+        self.speech_started_ns: dict[str, int] = {}
         self.script_errors: list[str] = []
         self.inbound_latency_ns: list[int] = []
         self.audio_anomalies = {"lost": 0, "reordered": 0, "misdelivered": 0}
@@ -425,15 +429,15 @@ class FakeRealtimeServer:
             "truncations": [t["audio_end_ms"] for t in self.truncations],
             "inbound_latency_ns": self.inbound_latency_ns,
             "audio_anomalies": self.audio_anomalies,
+            "truncation_by_call": self.truncation_by_call,
+            "speech_started_ns": self.speech_started_ns,
             "script_errors": self.script_errors,
         }
 
     def reset_stats(self) -> None:
-        """Forget measurements (between benchmark phases)."""
+        """Forget latency and loss counts (between benchmark windows); per-call results stay."""
         self.inbound_latency_ns = []
-        self.truncations = []
         self.audio_anomalies = {"lost": 0, "reordered": 0, "misdelivered": 0}
-        self.connections = []
 
     def _http(self, connection: ServerConnection, request: Any) -> Response | None:
         if request.path.startswith("/stats"):
