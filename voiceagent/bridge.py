@@ -139,6 +139,8 @@ class _Playout:
             index = self.order.index(self.anchor_item)
         except ValueError:
             return 0.0
+        if self.order.index(item_id) < index:
+            return self.sent_ms[item_id]  # sent before the item now playing: heard in full
         for current in self.order[index:]:
             length = self.sent_ms[current]
             if current == item_id:

@@ -323,3 +323,16 @@ async def test_other_dtmf_digits_do_not_transfer(digit):
         await asyncio.sleep(0.05)
         assert "transfer" not in services.kinds()
         await bridge.close()
+
+
+def test_playout_counts_earlier_items_as_heard_in_full():
+    from voiceagent.bridge import _Playout
+
+    playout = _Playout()
+    for item in ("first", "second"):
+        for _ in range(10):
+            playout.on_sent(item, 100, 0.0)
+            playout.next_mark(item)
+    assert playout.on_echo("a13", 10.0)  # 300 ms into the second item
+    assert playout.played_ms("first", 10.0) == 1000
+    assert playout.played_ms("second", 10.02) == pytest.approx(320)
