@@ -165,7 +165,7 @@ async def _run() -> dict:
     from tests.fakes.stack import VoiceStack
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    fake = subprocess.Popen(  # noqa: S603, ASYNC220 -- our own fake server; returns at once
+    fake = subprocess.Popen(  # noqa: ASYNC220 -- our own fake server; returns at once
         [
             sys.executable,
             "-m",
