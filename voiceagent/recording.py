@@ -14,9 +14,13 @@ Invariants:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import struct
+import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -234,3 +238,61 @@ def call_recording_save(
     if voice is None or not voice.record_calls or recorder.duration_seconds == 0:
         return None
     return recording_save(call=call, recorder=recorder)
+
+
+class CallRecorder:
+    """The bridge's recorder for one call: base64 mu-law frames in, one encrypted WAV out.
+
+    Caller audio arrives as a continuous 20 ms stream, so it is appended in order; agent audio
+    is placed at the moment it is sent, after whatever is still queued (as Twilio plays it),
+    and `clear()` drops what a barge-in cut off.
+    """
+
+    def __init__(self, *, call_id: uuid.UUID | str, clock: Callable[[], float] = time.monotonic):
+        self.call_id = call_id
+        self.track = TwoTrackRecorder()
+        self._clock = clock
+        self._started = clock()
+        self.saved: CallRecording | None = None
+
+    def _now_ms(self) -> int:
+        return round((self._clock() - self._started) * 1000)
+
+    def inbound(self, payload: str) -> None:
+        """One caller `media` payload (base64 mu-law)."""
+        data = _b64(payload)
+        if data:
+            self.track.add_inbound(data, timestamp_ms=len(self.track.inbound) // BYTES_PER_MS)
+
+    def outbound(self, payload: str) -> None:
+        """One chunk of agent audio sent to Twilio (base64 mu-law)."""
+        data = _b64(payload)
+        if data:
+            self.track.add_outbound(data, at_ms=self._now_ms())
+
+    def clear(self) -> None:
+        """Barge-in: agent audio not yet played is dropped from the recording too."""
+        self.track.clear_outbound(at_ms=self._now_ms())
+
+    def save(self) -> CallRecording | None:
+        """Encrypt and store the recording (once); sync, call it through database_sync_to_async."""
+        if self.saved is None:
+            self.saved = call_recording_save(call_id=self.call_id, recorder=self.track)
+        return self.saved
+
+
+def _b64(payload: str) -> bytes:
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return b""
+
+
+def call_recorder_open(
+    *, practice_id: uuid.UUID | str, call_id: uuid.UUID | str
+) -> CallRecorder | None:
+    """A recorder for the call if its practice records calls, else None (sync)."""
+    voice = PracticeVoiceSettings.objects.filter(practice_id=practice_id).first()
+    if voice is None or not voice.record_calls:
+        return None
+    return CallRecorder(call_id=call_id)

@@ -190,3 +190,30 @@ def test_call_recording_is_saved_only_for_practices_that_record(call):
 
     assert saved is not None
     assert CallRecording.objects.get().call == call
+
+
+def test_bridge_recorder_records_both_sides_and_saves_once(call):
+    import base64
+
+    from voiceagent.models import PracticeVoiceSettings
+    from voiceagent.recording import call_recorder_open
+
+    assert call_recorder_open(practice_id=call.practice_id, call_id=call.pk) is None
+    PracticeVoiceSettings.objects.create(practice=call.practice, record_calls=True)
+    now = [100.0]
+    recorder = call_recorder_open(practice_id=call.practice_id, call_id=call.pk)
+    recorder._clock = lambda: now[0]
+    recorder._started = 100.0
+
+    for _ in range(5):
+        recorder.inbound(base64.b64encode(b"\x11" * 160).decode())
+    recorder.outbound(base64.b64encode(b"\x22" * 400).decode())
+    now[0] = 100.02
+    recorder.clear()  # barge-in 20 ms into 50 ms of agent audio
+    recorder.inbound("not base64!")
+
+    assert len(recorder.track.inbound) == 800
+    assert len(recorder.track.outbound) == 160
+    first = recorder.save()
+    assert recorder.save() is first
+    assert recording_read(recording=first, actor=None) == recorder.track.wav()
