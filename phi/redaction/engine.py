@@ -32,22 +32,21 @@ from .patterns import (
     ALNUM_ID_RE,
     AMBIGUOUS_FIRST_NAMES,
     CAP_WORD_RE,
-    CUE_RE,
-    DATE_NUMERIC_RE,
+    CUE_FOLLOWERS,
+    CUE_WORDS,
     EMAIL_DOMAIN_RE,
     EMAIL_LOCAL_RE,
     EMAIL_LOCAL_STOP,
     KIND_PRIORITY,
-    LOOSE_CUE_RE,
+    LOOSE_CUE_FINDER_RE,
     MRN_WRITTEN_RE,
+    NAME_CUE_FINDER_RE,
     NAME_CUE_STOPWORDS,
     NOT_NAMES,
     SPELLED_RE,
     SPOKEN_EMAIL_DOMAIN_RE,
-    SSN_RE,
     STATE_BEFORE_RE,
     STREET_AFTER_RE,
-    STRONG_NAME_CUE_RE,
     Kind,
     first_names,
     last_names,
@@ -123,7 +122,7 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
         return []
     lower = text.lower()
     found: list[Span] = []
-    runs = number_runs(lower)
+    runs = number_runs(lower, text)
     for run in runs:
         _classify_run(run, text, lower, found)
     _find_written(text, found)
@@ -148,13 +147,36 @@ def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
 # --- numbers, dates and identifiers said as numbers ----------------------------------------
 
 
+_CUE_SPLIT_RE = re.compile(r"[a-z#']+")
+
+
 def _cue(lower: str, start: int) -> str | None:
     """What the nearest cue word before `start` says the number is."""
-    window = lower[max(0, start - 48) : start]
-    last = None
-    for m in CUE_RE.finditer(window):
-        last = m
-    return last.lastgroup if last is not None else None
+    words = _CUE_SPLIT_RE.findall(lower, max(0, start - 48), start)
+    for i in range(len(words) - 1, -1, -1):
+        word = words[i]
+        kind = CUE_WORDS.get(word)
+        if word in CUE_FOLLOWERS:
+            before = words[i - 1] if i > 0 else ""
+            previous = "mrn" if before == "id" else CUE_WORDS.get(before)
+            if previous is not None and previous != "other":
+                return previous
+            if word in ("number", "numbers"):
+                return "phone"
+            if word == "id":
+                return "mrn"
+            continue
+        if kind is None and len(word) == 1 and i >= 2:
+            # spelled cues: "d o b", "s s n", "m r n"
+            letters = "".join(words[i - 2 : i + 1])
+            kind = {"dob": "dob", "ssn": "ssn", "mrn": "mrn"}.get(letters)
+        if kind == "ssn" and word == "security" and i > 0 and words[i - 1] != "social":
+            continue
+        if word == "four" and i > 0 and words[i - 1] == "last":
+            return "ssn"
+        if kind is not None:
+            return None if kind == "other" else kind
+    return None
 
 
 def _classify_run(run: Run, text: str, lower: str, out: list[Span]) -> None:
@@ -232,7 +254,9 @@ def _classify_digits(
     lens = [len(g) for g in groups]
     written = all(c.from_digits for c in chunks)
     gaps = "".join(c.gap for c in chunks[1:])
-    cue = _cue(lower, start)
+    # Short plain numbers (times, doses, counts) never depend on a cue: skip the look-back.
+    needs_cue = n >= 4 or len(chunks) >= 3 or (n >= 2 and 90 <= int(digits[:3]) <= 125)
+    cue = _cue(lower, start) if needs_cue else None
     kind = _kind_for_digits(digits, n, lens, written, gaps, cue, chunks, lower, start)
     if kind is None:
         _maybe_address_or_age(run, first, last, digits, text, lower, cue, out)
@@ -349,10 +373,15 @@ def _maybe_address_or_age(
 # --- written identifiers --------------------------------------------------------------------
 
 
+_MRN_CUE_WORDS = ("mrn", "med", "member", "subscriber", "policy", "patient id")
+
+
 def _find_written(text: str, out: list[Span]) -> None:
-    out.extend(Span(*m.span(), Kind.SSN) for m in SSN_RE.finditer(text))
-    out.extend(Span(*m.span(), Kind.DATE) for m in DATE_NUMERIC_RE.finditer(text))
-    out.extend(Span(*m.span("id"), Kind.MRN) for m in MRN_WRITTEN_RE.finditer(text))
+    # Written SSNs and numeric dates are digit runs (spoken.py); only ids with letters and
+    # cue-labelled ids need their own patterns, and only when a cue word occurs at all.
+    lower = text.lower()
+    if any(cue in lower for cue in _MRN_CUE_WORDS):
+        out.extend(Span(*m.span("id"), Kind.MRN) for m in MRN_WRITTEN_RE.finditer(lower))
     out.extend(Span(*m.span(), Kind.MRN) for m in ALNUM_ID_RE.finditer(text))
 
 
@@ -422,17 +451,35 @@ _LOOSE_NAME_RE = re.compile(
 def _find_names(text: str, lower: str, out: list[Span]) -> None:
     firsts = first_names()
     lasts = last_names()
+    cued = {m.end() for m in NAME_CUE_FINDER_RE.finditer(lower)}
+    loose = {m.end() for m in LOOSE_CUE_FINDER_RE.finditer(lower)}
     caps = list(CAP_WORD_RE.finditer(text))
-    i = 0
-    while i < len(caps):
-        j = i
-        while j + 1 < len(caps):
-            gap = text[caps[j].end() : caps[j + 1].start()]
-            if not _NAME_GAP_RE.fullmatch(gap):
+    n = len(caps)
+    k = 0
+    while k < n:
+        m = caps[k]
+        word = m.group().lower()
+        is_cued = m.start() in cued
+        # Fast path: most capitalised words (sentence starts) are neither cued nor names.
+        if not is_cued and word not in firsts and word not in lasts:
+            k += 1
+            continue
+        nxt = None
+        if k + 1 < n and _NAME_GAP_RE.fullmatch(text, m.end(), caps[k + 1].start()):
+            nxt = caps[k + 1].group().lower()
+        if not _starts_name(word, nxt, is_cued, m.start() in loose, firsts, lasts):
+            k += 1
+            continue
+        end_k = k
+        while end_k + 1 < n and end_k - k < 3:
+            if not _NAME_GAP_RE.fullmatch(text, caps[end_k].end(), caps[end_k + 1].start()):
                 break
-            j += 1
-        _name_in_sequence(caps[i : j + 1], text, lower, firsts, lasts, out)
-        i = j + 1
+            follow = caps[end_k + 1].group().lower()
+            if follow in NOT_NAMES and follow not in lasts:
+                break
+            end_k += 1
+        out.append(Span(m.start(), caps[end_k].end(), Kind.NAME))
+        k = end_k + 1
     # Lower-case transcripts: the words right after "my name is" are a name whatever they are.
     for m in _LOOSE_CUE_FINDER.finditer(lower):
         _loose_name_after(lower, m.end(), out)
@@ -443,6 +490,24 @@ def _find_names(text: str, lower: str, out: list[Span]) -> None:
         last = m.group("last")
         end = m.end("last") if last is not None and last in lasts else m.end("first")
         out.append(Span(m.start("first"), end, Kind.NAME))
+
+
+def _starts_name(
+    word: str,
+    nxt: str | None,
+    cued: bool,
+    loose: bool,
+    firsts: frozenset[str],
+    lasts: frozenset[str],
+) -> bool:
+    """Does a name start at this capitalised word?"""
+    if word in NOT_NAMES:
+        return cued and word in firsts and word not in NAME_CUE_STOPWORDS
+    if word in firsts:
+        return word not in AMBIGUOUS_FIRST_NAMES or cued or (nxt is not None and nxt in lasts)
+    if cued and word not in NAME_CUE_STOPWORDS:
+        return True
+    return word in lasts and loose
 
 
 _LOOSE_CUE_FINDER = re.compile(
@@ -472,43 +537,6 @@ def _loose_name_after(lower: str, pos: int, out: list[Span]) -> None:
         end = m.end(g)
     if start is not None and end is not None:
         out.append(Span(start, end, Kind.NAME))
-
-
-def _name_in_sequence(
-    seq: list[re.Match[str]],
-    text: str,
-    lower: str,
-    firsts: frozenset[str],
-    lasts: frozenset[str],
-    out: list[Span],
-) -> None:
-    k = 0
-    while k < len(seq):
-        word = seq[k].group().lower()
-        nxt = seq[k + 1].group().lower() if k + 1 < len(seq) else None
-        before = lower[max(0, seq[k].start() - 40) : seq[k].start()]
-        cued = bool(STRONG_NAME_CUE_RE.search(before))
-        starts = False
-        if word in NOT_NAMES and not (cued and word in firsts and word not in NAME_CUE_STOPWORDS):
-            starts = False
-        elif (
-            (word in firsts and word not in AMBIGUOUS_FIRST_NAMES)
-            or (word in firsts and (cued or (nxt is not None and nxt in lasts)))
-            or (cued and word not in NAME_CUE_STOPWORDS)
-            or (word in lasts and LOOSE_CUE_RE.search(before))
-        ):
-            starts = True
-        if not starts:
-            k += 1
-            continue
-        end_k = k
-        while end_k + 1 < len(seq) and end_k - k < 3:
-            follow = seq[end_k + 1].group().lower()
-            if follow in NOT_NAMES and follow not in lasts:
-                break
-            end_k += 1
-        out.append(Span(seq[k].start(), seq[end_k].end(), Kind.NAME))
-        k = end_k + 1
 
 
 # --- merging --------------------------------------------------------------------------------

@@ -784,9 +784,29 @@ STREET_SUFFIXES = (
 )
 
 
-def _alt(words: object) -> str:
-    # Longest first so "nineteen" is tried before "nine"; \b on both sides keeps it whole.
-    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))  # type: ignore[attr-defined]
+def trie_regex(words: list[str]) -> str:
+    """An alternation of words as a prefix tree, so the regex engine never retries a prefix.
+
+    ["five", "fifty", "four"] -> "f(?:i(?:ve|fty)|our)"; much faster than a flat alternation
+    of a hundred words, and still linear.
+    """
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _trie_to_regex(trie)
+
+
+def _trie_to_regex(node: dict[str, dict]) -> str:
+    ends = "" in node
+    branches = [re.escape(ch) + _trie_to_regex(child) for ch, child in node.items() if ch]
+    if not branches:
+        return ""
+    # Longer continuations first: "nineteen" must win over "nine" before the closing \b.
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if ends else body
 
 
 _NUMBER_WORDS = (
@@ -797,7 +817,7 @@ _NUMBER_WORDS = (
 # digit group is made of. Digits may carry an ordinal suffix ("3rd").
 NUMBER_TOKEN_RE = re.compile(
     r"(?P<d>\d+(?:st|nd|rd|th)?(?![a-z]))"
-    r"|\b(?P<w>" + _alt(_NUMBER_WORDS + list(MONTHS) + ["dash", "hyphen"]) + r")\b"
+    r"|\b(?P<w>" + trie_regex(_NUMBER_WORDS + list(MONTHS) + ["dash", "hyphen"]) + r")\b"
 )
 
 # What may sit between two tokens of one spoken number: spaces and the punctuation ASR puts
@@ -823,6 +843,79 @@ CUE_RE = re.compile(
     r"(?:\s*(?:number|no\b|#|id\b|code))?"
 )
 
+# The same cues word by word, for the fast path (engine._cue walks the words backwards).
+CUE_WORDS = {
+    **dict.fromkeys(
+        [
+            "mrn",
+            "record",
+            "records",
+            "chart",
+            "member",
+            "subscriber",
+            "policy",
+            "account",
+            "identification",
+            "confirmation",
+            "reference",
+            "case",
+            "id",
+        ],
+        "mrn",
+    ),
+    **dict.fromkeys(["social", "ssn", "security"], "ssn"),
+    **dict.fromkeys(["birth", "born", "dob", "birthday", "birthdate", "date"], "dob"),
+    **dict.fromkeys(["zip", "zipcode", "postal"], "zip"),
+    **dict.fromkeys(
+        [
+            "phone",
+            "telephone",
+            "number",
+            "cell",
+            "cellphone",
+            "mobile",
+            "call",
+            "reach",
+            "callback",
+            "text",
+            "contact",
+            "fax",
+            "landline",
+        ],
+        "phone",
+    ),
+    **dict.fromkeys(["age", "aged", "turned", "turning", "turns"], "age"),
+    **dict.fromkeys(
+        [
+            "group",
+            "room",
+            "suite",
+            "floor",
+            "press",
+            "dial",
+            "option",
+            "extension",
+            "ext",
+            "temperature",
+            "temp",
+            "pulse",
+            "bp",
+            "pressure",
+            "weight",
+            "copay",
+            "dollars",
+            "at",
+            "by",
+            "o'clock",
+            "am",
+            "pm",
+        ],
+        "other",
+    ),
+}
+# Words that take their meaning from the word before ("member number", "zip code").
+CUE_FOLLOWERS = frozenset(["number", "numbers", "no", "#", "code", "id"])
+
 AGE_AFTER_RE = re.compile(r"\s*-?\s*(?:years?|yrs?|y/?o\b|year-old|years-old)")
 AGE_BEFORE_RE = re.compile(
     r"(?:\baged?|\bturn(?:ed|ing|s)?|\bage of|\bage is|\bage:)[\s,:]*(?:is\s+)?$"
@@ -837,7 +930,7 @@ STREET_AFTER_RE = re.compile(
     r"\s+(?:(?:north|south|east|west|[nsew]\.?)\s+)?"
     r"(?:(?!(?:at|on|in|to|the|and|for|of|is|a|my|or|by|from|pm|am|with|see|seeing|doctor|dr|o.clock|times?|days?|weeks?|hours?|minutes?|pills?|tablets?|mg)\b)[a-z][a-z'.\-]*\s+){0,3}?(?:"
     + STREET_SUFFIXES
-    + r")\b(?:,?\s*(?:apartment|apt\.?|unit|suite|ste\.?|#)\s*#?\s*[a-z0-9\-]{1,6}\b)?"
+    + r")\b(?:\.?,?\s*(?:apartment|apt\.?|unit|suite|ste\.?|#)\s*#?\s*[a-z0-9\-]{1,6}\b)?"
 )
 # Two-letter state codes only in capitals ("IN", not "in"); full names in any case.
 STATE_BEFORE_RE = re.compile(
@@ -857,8 +950,7 @@ DATE_NUMERIC_RE = re.compile(
 MRN_WRITTEN_RE = re.compile(
     r"\b(?:mrn|med(?:ical)? rec(?:ord)?(?: no\.?| number| #)?|member id|member #|member no\.?"
     r"|subscriber id|policy (?:no\.?|number|#)|patient id)\s*(?:is|:|#|no\.?)?\s*(?:is\s+)?#?\s*"
-    r"(?P<id>[a-z]{0,4}-?\d[\d\-]{2,15}[a-z]?|[a-z]{1,4}\d{4,12})\b",
-    re.IGNORECASE,
+    r"(?P<id>[a-z]{0,4}-?\d[\d\-]{2,15}[a-z]?|[a-z]{1,4}\d{4,12})\b"
 )
 ALNUM_ID_RE = re.compile(r"\b[A-Z]{1,4}-?\d{6,12}\b|\b\d{6,12}-?[A-Z]{1,3}\b")
 EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9._%+\-]{1,64}$")
@@ -922,18 +1014,19 @@ SPELL_CUE_RE = re.compile(r"(?:spell|spelled|spelt|that's|it's|as in)[\s\w,:]{0,
 CAP_WORD_RE = re.compile(
     r"\b[A-Z](?:[a-z]+(?:['\-][A-Z]?[a-z]+)?|'[A-Z][a-z]+|[a-z]?[A-Z][a-z]+)\b"
 )
-STRONG_NAME_CUE_RE = re.compile(
-    r"(?:\bthat's|\bthank you|\bthanks|\bokay|\bok|\bhi|\bhello|\bhey|\bsure|\balright|\bbye"
-    r"|\bnext of kin:?|\bspoke (?:with|to)|\btalked (?:with|to)|\bpt|\bdear|\bguardian:?"
-    r"|\bname|\bfirst name|\blast name|\bmy name is|\bname's|\bname is|\bfirst name is|\blast name is|\bfull name is"
-    r"|\bpatient name is|\bpatient name:|\bname:|\bpatient:|\bpt:|\bthis is|\bi'm|\bi am"
-    r"|\bit's|\bspeaking with|\bcalling for|\bcalling on behalf of|\bappointment for"
-    r"|\bmr\.?|\bmrs\.?|\bms\.?|\bmiss|\bmister|\bmy (?:son|daughter|wife|husband|mother|father|mom|dad)"
-    r"|\bpatient)[\s,:]+$"
+# Cue phrases after which a capitalised word is taken as a name; found forwards in one pass,
+# the engine keeps the offsets where the following word starts.
+NAME_CUE_FINDER_RE = re.compile(
+    r"\b(?:that's|thank you|thanks|okay|ok|hi|hello|hey|sure|alright|bye|next of kin:?"
+    r"|spoke (?:with|to)|talked (?:with|to)|pt|dear|guardian:?|name|first name|last name"
+    r"|my name is|name's|name is|first name is|last name is|full name is|patient name is"
+    r"|patient name:|name:|patient:|pt:|this is|i'm|i am|it's|speaking with|calling for"
+    r"|calling on behalf of|appointment for|mr\.?|mrs\.?|ms\.?|miss|mister"
+    r"|my (?:son|daughter|wife|husband|mother|father|mom|dad)|patient)[\s,:]+"
 )
 # Cues after which the next word is a name even if it is lower-case or not in the lexicon.
-LOOSE_CUE_RE = re.compile(
-    r"(?:\blast name|\bfirst name|\bmy name is|\bname's|\bname is|\bfirst name is|\blast name is|\bfull name is|\bname:"
-    r"|\bmr\.?|\bmrs\.?|\bms\.?|\bmister)[\s,:]+$"
+LOOSE_CUE_FINDER_RE = re.compile(
+    r"\b(?:last name|first name|my name is|name's|name is|first name is|last name is"
+    r"|full name is|name:|mr\.?|mrs\.?|ms\.?|mister)[\s,:]+"
 )
 NAME_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]{0,30}")

@@ -19,12 +19,16 @@ from .patterns import (
     NUMBER_TOKEN_RE,
     ORDINALS,
     SCALES,
+    STREET_AFTER_RE,
     TEENS,
     TENS,
     UNITS,
 )
 
 _MAX_GAP = 24
+# No identifier is said in more than this many tokens; longer runs are split, which also
+# bounds the per-run work on hostile input.
+_MAX_RUN_TOKENS = 48
 _HARD_GAP_CHARS = frozenset(",.-/()\u2013\u2014")
 
 
@@ -71,26 +75,52 @@ class Run:
         return "".join(c.digits for c in self.chunks[first:last] if not c.month)
 
 
-def number_runs(lower: str) -> list[Run]:
-    """Every run of number tokens in lower-cased text, each read into chunks."""
+def number_runs(lower: str, text: str | None = None) -> list[Run]:
+    """Every run of number tokens in lower-cased text that could hold PHI, read into chunks.
+
+    With the original text, "OH" in capitals (Ohio) is not read as zero.
+    """
     runs: list[Run] = []
     current: list[tuple[int, int, str, bool, str]] = []
     prev_end = -1
     for m in NUMBER_TOKEN_RE.finditer(lower):
-        start, end = m.span()
+        start = m.start()
+        if text is not None and lower[start] == "o" and text[start : m.end()] == "OH":
+            continue
         if current:
             gap = lower[prev_end:start]
-            if len(gap) > _MAX_GAP or not NUMBER_GAP_RE.fullmatch(gap):
-                runs.append(_read(current))
+            if gap != " " and (
+                len(gap) > _MAX_GAP
+                or len(current) >= _MAX_RUN_TOKENS
+                or not NUMBER_GAP_RE.fullmatch(gap)
+            ):
+                if len(current) > 1 or _single_may_matter(lower, current[0]):
+                    runs.append(_read(current))
                 current = []
                 gap = ""
         else:
             gap = ""
-        current.append((start, end, m.group(), m.lastgroup == "d", gap))
-        prev_end = end
-    if current:
+        prev_end = m.end()
+        current.append((start, prev_end, m.group(), m.lastgroup == "d", gap))
+    if current and (len(current) > 1 or _single_may_matter(lower, current[0])):
         runs.append(_read(current))
     return [r for r in runs if r.chunks]
+
+
+def _single_may_matter(lower: str, token: tuple[int, int, str, bool, str]) -> bool:
+    """A lone number token is PHI only as a long id, a house number, ZIP or an age over 89.
+
+    This fast path skips the common lone "two", "at 3", "room 12" without reading them.
+    """
+    _, end, tok, is_digits, _ = token
+    if not is_digits:
+        return tok == "ninety" or STREET_AFTER_RE.match(lower, end) is not None
+    digits = tok.rstrip("stndrh")
+    if len(digits) >= 4 or (len(digits) == 2 and digits[0] == "9"):
+        return True
+    return (len(digits) <= 3 and STREET_AFTER_RE.match(lower, end) is not None) or (
+        len(digits) == 3 and digits[0] == "1" and digits <= "125"
+    )
 
 
 def _read(tokens: list[tuple[int, int, str, bool, str]]) -> Run:
@@ -133,7 +163,9 @@ def _read(tokens: list[tuple[int, int, str, bool, str]]) -> Run:
             continue
         if tok in SCALES:
             scale = SCALES[tok]
-            if last is not None and not last.month and last.value and not last.ordinal:
+            # Only small numbers scale ("nineteen hundred", "two thousand"); "hundred hundred"
+            # and the like start afresh, so values stay bounded whatever the input.
+            if last is not None and not last.month and 0 < last.value < 1000 and not last.ordinal:
                 value = last.value * scale
                 last.digits, last.end, last.open_below = str(value), end, scale
             else:

@@ -23,7 +23,10 @@ def kinds(text: str, **kwargs: object) -> list[str]:
         ("my cell is 312.555.0147", "my cell is [PHONE]"),
         ("it's five fifty-five, oh one two, thirty four fifty six", "it's [PHONE]"),
         ("My social is 912-34-5678.", "My social is [SSN]."),
-        ("the last four of my social are four five six seven", "the last four of my social are [SSN]"),
+        (
+            "the last four of my social are four five six seven",
+            "the last four of my social are [SSN]",
+        ),
         ("Patient DOB 03/15/1980, MRN 00412345.", "Patient DOB [DATE], MRN [MRN]."),
         ("my member id is x j h one two three four five six", "my member id is [MRN]"),
         ("Email jane.doe@example.com today", "Email [EMAIL] today"),
@@ -76,7 +79,11 @@ def test_spans_index_the_input_and_mask_is_typed() -> None:
 
 
 def test_known_values_are_masked_in_every_spoken_form() -> None:
-    known = {"name": "Quillon Brevik", "date_of_birth": dt.date(1980, 3, 3), "phone": "+13125550147"}
+    known = {
+        "name": "Quillon Brevik",
+        "date_of_birth": dt.date(1980, 3, 3),
+        "phone": "+13125550147",
+    }
     text = (
         "yes it's quillon, born three three eighty, you can call three one two "
         "five five five oh one four seven, BREVIK is my last name"
