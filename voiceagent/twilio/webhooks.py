@@ -16,7 +16,6 @@ import logging
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -31,8 +30,6 @@ from voiceagent.twilio.tokens import stream_token_issue
 logger = logging.getLogger(__name__)
 
 TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
-STREAM_PATH_NAME = "voiceagent:twilio-stream"
-STREAM_PATH = "/voice/twilio/stream/"
 # Twilio's final CallStatus values -> our outcome for a call whose stream never connected.
 FINAL_STATUSES = {
     "completed": CallOutcome.COMPLETED,
@@ -57,11 +54,11 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 
 
 def _stream_url() -> str:
-    try:
-        path = reverse(STREAM_PATH_NAME)
-    except Exception:
-        path = STREAM_PATH
-    return public_url(path, websocket=True)
+    # The WebSocket route is the one source of the path; imported here so a plain WSGI
+    # process answering webhooks does not load the consumer and realtime stack at start-up.
+    from voiceagent.routing import STREAM_PATH
+
+    return public_url("/" + STREAM_PATH.lstrip("/"), websocket=True)
 
 
 @csrf_exempt
