@@ -689,3 +689,77 @@ def generate(*, seed: int = 20261123, n_calls: int = 900, n_notes: int = 300) ->
     examples += negatives * 3
     rng.shuffle(examples)
     return examples
+
+
+# --- whole calls ------------------------------------------------------------------------------
+
+AGENT_LINES = [
+    "Thank you for calling Riverside Family Medicine, this is the virtual receptionist.",
+    "How can I help you today?",
+    "I can help with that. Can I have your full name, please?",
+    "And can you confirm your date of birth?",
+    "Thank you, I've verified your identity.",
+    "Let me look at the schedule for you.",
+    "I have an opening on Thursday at two fifteen or Friday at nine in the morning.",
+    "Which of those works better for you?",
+    "Okay, you're all set. Is there anything else I can help you with?",
+    "I'm sorry, I didn't catch that. Could you say it again?",
+    "One moment while I check that for you.",
+    "I'll send a message to the nurse and someone will call you back today.",
+    "Please remember to bring your insurance card and a list of your medications.",
+    "If this is a medical emergency, please hang up and dial nine one one.",
+    "I can transfer you to the front desk now.",
+    "Your appointment is with the nurse practitioner, and it will take about thirty minutes.",
+    "Is the number we have on file still the best way to reach you?",
+    "Great, thanks for your patience.",
+]
+CALLER_LINES = [
+    "Hi, yeah, I need to make an appointment.",
+    "I've had this cough for about two weeks and it's not getting better.",
+    "Um, I think Thursday works, the afternoon is better for me.",
+    "Yes, that's right.",
+    "No, that's all, thank you so much.",
+    "Can you hear me okay? I'm driving.",
+    "I need a refill on my blood pressure medication, I'm almost out.",
+    "I take the twenty milligram ones, one in the morning.",
+    "Sorry, can you repeat that?",
+    "My kid has a fever of a hundred and one since last night.",
+    "Is the doctor in on Saturdays?",
+    "I was there last month for the same thing and they said to call back.",
+    "I'm not sure, let me check my card, hold on.",
+    "Okay, okay, got it.",
+    "It's the pharmacy on Main, the one near the grocery store.",
+    "Do I need to fast before the blood work?",
+    "I'd rather see the same doctor as last time if possible.",
+    "Yeah, the second one is fine.",
+    "It hurts when I walk, maybe a six out of ten.",
+    "I have two more questions if that's okay.",
+]
+
+
+def generate_calls(*, seed: int = 20261124, n_calls: int = 200) -> list[Example]:
+    """Whole call transcripts: ordinary turns with the corpus's PHI turns mixed in (1 in 4)."""
+    rng = random.Random(seed)  # noqa: S311 - a reproducible fake corpus, not a secret
+    fake = Fake(rng)
+    calls: list[Example] = []
+    for _ in range(n_calls):
+        turns: list[Example] = []
+        for i in range(rng.randrange(12, 30)):
+            if rng.random() < 0.25:
+                turns.append(_build(rng.choice(CALL_TEMPLATES), fake, "call"))
+            else:
+                lines = AGENT_LINES if i % 2 == 0 else CALLER_LINES
+                turns.append(Example(rng.choice(lines), [], "call"))
+        text = ""
+        spans: list[tuple[int, int, str]] = []
+        for i, turn in enumerate(turns):
+            prefix = (
+                ("Agent: " if i % 2 == 0 else "Caller: ")
+                if text == ""
+                else ("\nAgent: " if i % 2 == 0 else "\nCaller: ")
+            )
+            text += prefix
+            spans += [(s + len(text), e + len(text), k) for s, e, k in turn.spans]
+            text += turn.text
+        calls.append(Example(text, spans, "transcript"))
+    return calls

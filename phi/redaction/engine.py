@@ -42,7 +42,9 @@ from .patterns import (
     MRN_WRITTEN_RE,
     NAME_CUE_FINDER_RE,
     NAME_CUE_STOPWORDS,
+    NAME_TRIGGER_WORDS,
     NOT_NAMES,
+    NUMBER_VOCAB,
     SPELLED_RE,
     SPOKEN_EMAIL_DOMAIN_RE,
     STATE_BEFORE_RE,
@@ -50,6 +52,7 @@ from .patterns import (
     Kind,
     first_names,
     last_names,
+    trie_regex,
 )
 from .spoken import Chunk, Run, digit_groups, number_runs, plausible_date_digits, year_chunks
 
@@ -122,19 +125,39 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
         return []
     lower = text.lower()
     found: list[Span] = []
-    runs = number_runs(lower, text)
-    for run in runs:
-        _classify_run(run, text, lower, found)
-    _find_written(text, found)
-    _find_emails(text, lower, found)
-    _find_spelled(lower, found)
-    _find_names(text, lower, found)
+    # Gates: one cheap pass collects the text's words, and each detector runs only when its
+    # trigger words occur. Most utterances ("okay, Thursday works") skip most detectors.
+    vocab = set(_VOCAB_RE.findall(lower))
+    has_digit = _DIGIT_RE.search(text) is not None
+    runs: list[Run] = []
+    if has_digit or not vocab.isdisjoint(NUMBER_VOCAB):
+        runs = number_runs(lower, text)
+        for run in runs:
+            _classify_run(run, text, lower, found)
+    if has_digit:
+        _find_written(text, found)
+    if "@" in text or ("dot" in vocab and "at" in vocab):
+        _find_emails(text, lower, found)
+    if not vocab.isdisjoint(_SPELLING_LETTERS):
+        _find_spelled(lower, found)
+    if (
+        not vocab.isdisjoint(NAME_TRIGGER_WORDS)
+        or not vocab.isdisjoint(first_names())
+        or not vocab.isdisjoint(last_names())
+    ):
+        _find_names(text, lower, found)
     matcher = _matcher_for(known)
     if matcher is not None:
         found.extend(Span(*hit) for hit in matcher.find(text, lower, runs))
     if _backend is not None:
         found.extend(_backend.find(text))
     return merge_spans(found, text)
+
+
+_VOCAB_RE = re.compile(r"[a-z']+")
+_DIGIT_RE = re.compile(r"\d")
+# Single letters that start a spelling; "a" and "i" are words, so they alone never do.
+_SPELLING_LETTERS = frozenset("bcdefghjklmnopqrstuvwxyz")
 
 
 def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
@@ -481,7 +504,7 @@ def _find_names(text: str, lower: str, out: list[Span]) -> None:
         out.append(Span(m.start(), caps[end_k].end(), Kind.NAME))
         k = end_k + 1
     # Lower-case transcripts: the words right after "my name is" are a name whatever they are.
-    for m in _LOOSE_CUE_FINDER.finditer(lower):
+    for m in LOOSE_CUE_FINDER_RE.finditer(lower):
         _loose_name_after(lower, m.end(), out)
     for m in _WEAK_CUE_FINDER.finditer(lower):
         first = m.group("first")
@@ -510,14 +533,31 @@ def _starts_name(
     return word in lasts and loose
 
 
-_LOOSE_CUE_FINDER = re.compile(
-    r"\b(?:my name is|name's|name is|first name(?: is)?|last name(?: is)?|full name is|mr\.?"
-    r"|mrs\.?|ms\.?|mister)(?=[\s,:])"
-)
+_WEAK_CUE_PHRASES = [
+    *[
+        "this is",
+        "i'm",
+        "i am",
+        "it's",
+        "that's",
+        "thank you",
+        "thanks",
+        "okay",
+        "patient",
+        "calling for",
+        "speaking with",
+        "spoke with",
+        "hi",
+        "hello",
+    ],
+    *(
+        f"for my {who}"
+        for who in ["son", "daughter", "wife", "husband", "mother", "father", "mom", "dad"]
+    ),
+]
 # Lower-case transcripts after softer cues: only a lexicon given name starts a name here.
 _WEAK_CUE_FINDER = re.compile(
-    r"\b(?:this is|i'm|i am|it's|that's|thank you|thanks|okay|for my (?:son|daughter|wife|husband"
-    r"|mother|father|mom|dad)|patient|calling for|speaking with|spoke with|hi|hello)[\s,:]+"
+    r"\b(?:" + trie_regex(_WEAK_CUE_PHRASES) + r")[ \t,:]+"
     r"(?P<first>[a-z][a-z'\-]+)(?:[ ]+(?:[a-z][ ]+)?(?P<last>[a-z][a-z'\-]+))?"
 )
 

@@ -1016,17 +1016,103 @@ CAP_WORD_RE = re.compile(
 )
 # Cue phrases after which a capitalised word is taken as a name; found forwards in one pass,
 # the engine keeps the offsets where the following word starts.
-NAME_CUE_FINDER_RE = re.compile(
-    r"\b(?:that's|thank you|thanks|okay|ok|hi|hello|hey|sure|alright|bye|next of kin:?"
-    r"|spoke (?:with|to)|talked (?:with|to)|pt|dear|guardian:?|name|first name|last name"
-    r"|my name is|name's|name is|first name is|last name is|full name is|patient name is"
-    r"|patient name:|name:|patient:|pt:|this is|i'm|i am|it's|speaking with|calling for"
-    r"|calling on behalf of|appointment for|mr\.?|mrs\.?|ms\.?|miss|mister"
-    r"|my (?:son|daughter|wife|husband|mother|father|mom|dad)|patient)[\s,:]+"
-)
+_RELATIVES = ["son", "daughter", "wife", "husband", "mother", "father", "mom", "dad"]
+NAME_CUE_PHRASES = [
+    *[
+        "that's",
+        "thank you",
+        "thanks",
+        "okay",
+        "ok",
+        "hi",
+        "hello",
+        "hey",
+        "sure",
+        "alright",
+        "bye",
+        "next of kin",
+        "spoke with",
+        "spoke to",
+        "talked with",
+        "talked to",
+        "pt",
+        "dear",
+        "guardian",
+        "name",
+        "first name",
+        "last name",
+        "my name is",
+        "name's",
+        "name is",
+        "first name is",
+        "last name is",
+        "full name is",
+        "patient name is",
+        "patient name",
+        "this is",
+        "i'm",
+        "i am",
+        "it's",
+        "speaking with",
+        "calling for",
+        "calling on behalf of",
+        "appointment for",
+        "mr.",
+        "mr",
+        "mrs.",
+        "mrs",
+        "ms.",
+        "ms",
+        "miss",
+        "mister",
+        "patient",
+    ],
+    *(f"my {who}" for who in _RELATIVES),
+]
+LOOSE_CUE_PHRASES = [
+    "last name",
+    "first name",
+    "my name is",
+    "name's",
+    "name is",
+    "first name is",
+    "last name is",
+    "full name is",
+    "mr.",
+    "mr",
+    "mrs.",
+    "mrs",
+    "ms.",
+    "ms",
+    "mister",
+]
+# Cue phrases after which a capitalised word is taken as a name; found forwards in one pass
+# (as a prefix tree), the engine keeps the offsets where the following word starts.
+NAME_CUE_FINDER_RE = re.compile(r"\b(?:" + trie_regex(NAME_CUE_PHRASES) + r")[ \t,:]+")
 # Cues after which the next word is a name even if it is lower-case or not in the lexicon.
-LOOSE_CUE_FINDER_RE = re.compile(
-    r"\b(?:last name|first name|my name is|name's|name is|first name is|last name is"
-    r"|full name is|name:|mr\.?|mrs\.?|ms\.?|mister)[\s,:]+"
-)
+LOOSE_CUE_FINDER_RE = re.compile(r"\b(?:" + trie_regex(LOOSE_CUE_PHRASES) + r")[ \t,:]+")
 NAME_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]{0,30}")
+
+# Gate vocabularies (engine.find_spans): a detector runs only if one of its words occurs.
+NUMBER_VOCAB = frozenset(_NUMBER_WORDS) | frozenset(MONTHS)
+NAME_TRIGGER_WORDS = frozenset(
+    word.strip(".':")
+    for phrase in (*NAME_CUE_PHRASES, *LOOSE_CUE_PHRASES)
+    for word in phrase.split()
+    if word
+    not in (
+        "my",
+        "is",
+        "of",
+        "on",
+        "for",
+        "with",
+        "to",
+        "i",
+        "you",
+        "first",
+        "last",
+        "next",
+        "full",
+    )
+) | frozenset(("i'm", "am"))
