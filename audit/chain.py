@@ -58,6 +58,8 @@ CANONICAL_VERSION = 1
 # Any fixed 64-bit number; every integrator takes this lock, nothing else does.
 ADVISORY_LOCK_KEY = 0x434C_4152_4155_4454  # "CLARAUDT"
 DEFAULT_BATCH_SIZE = 2000
+# Called with the ids of each sealed batch after its commit (bench/bench_audit.py measures lag).
+SEAL_LISTENERS: list = []
 
 TABLE = "audit_auditevent"
 # The columns the canonical form is built from, in the order the integrator reads them.
@@ -249,6 +251,16 @@ def chain_integrate(
 
 
 def _integrate_one_batch(*, batch_size: int, wait: bool, using: str) -> int | None:
+    ids = _seal_one_batch(batch_size=batch_size, wait=wait, using=using)
+    if ids is None:
+        return None
+    if ids:
+        for listener in SEAL_LISTENERS:
+            listener(ids)
+    return len(ids)
+
+
+def _seal_one_batch(*, batch_size: int, wait: bool, using: str) -> list[int] | None:
     connection = connections[using]
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -267,7 +279,7 @@ def _integrate_one_batch(*, batch_size: int, wait: bool, using: str) -> int | No
         )
         rows = cursor.fetchall()
         if not rows:
-            return 0
+            return []
         ids, seqs, prevs, hashes = _seal(rows, head)
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -281,7 +293,7 @@ def _integrate_one_batch(*, batch_size: int, wait: bool, using: str) -> int | No
                 f"UPDATE {TABLE} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",  # noqa: S608 - constant table name
                 list(zip(seqs, prevs, hashes, ids, strict=True)),
             )
-        return len(rows)
+        return ids
 
 
 def _seal(

@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 MAX_DETAIL_CHARS = 8000
 
 
-@transaction.atomic
 def audit_record(
     *,
     action: AuditAction | int,
@@ -50,7 +49,7 @@ def audit_record(
             f"audit detail is {len(text)} characters; keep it under {MAX_DETAIL_CHARS} "
             "(ids, field names and counts, not documents)"
         )
-    event = AuditEvent.objects.create(
+    event = AuditEvent(
         ts=ts or timezone.now(),
         actor_type=who.type,
         actor_id=who.id,
@@ -63,8 +62,50 @@ def audit_record(
         request_id=ctx.request_id,
         ip=ctx.ip,
     )
+    _insert(event, text)
     _schedule_integration()
     return event
+
+
+_INSERT_COLUMNS = (
+    "ts",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "resource_type",
+    "resource_id",
+    "practice_id",
+    "detail",
+    "request_id",
+    "ip",
+)
+
+
+def _insert(event: AuditEvent, detail_text: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    # One INSERT ... RETURNING id, without the ORM's save machinery: this runs on every
+    # audited read and write. Inside a transaction it joins it (no savepoint: if the INSERT
+    # fails the caller's transaction is broken anyway); in autocommit mode the single
+    # statement is its own transaction, so BEGIN/COMMIT round trips are not needed.
+    connection = connections[using]
+    field = AuditEvent._meta.get_field("ts")
+    values = [
+        field.get_db_prep_value(event.ts, connection),
+        *(getattr(event, c) for c in _INSERT_COLUMNS[1:8]),
+        detail_text,
+        event.request_id,
+        event.ip,
+    ]
+    placeholders = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608 - constant names
+            f"VALUES ({placeholders}) RETURNING id",
+            values,
+        )
+        event.id = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = using
 
 
 def _schedule_integration(using: str = DEFAULT_DB_ALIAS) -> None:
