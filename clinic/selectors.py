@@ -48,17 +48,13 @@ def practice_ids_for_user(user: Any) -> list[uuid.UUID] | None:
         return []
     if user.is_superuser:
         return None
-    cached = getattr(user, "_clinic_practice_ids", None)
-    if cached is None:
-        cached = list(
-            StaffMembership.objects.filter(user=user).values_list("practice_id", flat=True)
-        )
-        user._clinic_practice_ids = cached  # one query per request, not one per row
-    return list(cached)
+    return list(roles_for_user(user))
 
 
 def roles_for_user(user: Any) -> dict[uuid.UUID, Role]:
-    """The user's role in each of their practices."""
+    """The user's role in each of their practices (one query, then cached on the user object)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
     cached = getattr(user, "_clinic_roles", None)
     if cached is None:
         cached = {
@@ -67,7 +63,7 @@ def roles_for_user(user: Any) -> dict[uuid.UUID, Role]:
                 "practice_id", "role"
             )
         }
-        user._clinic_roles = cached
+        user._clinic_roles = cached  # one query per request, not one per row
     return cached
 
 
@@ -168,7 +164,9 @@ def patient_search(*, practice_ids: PracticeIds, query: str) -> QuerySet[Patient
         condition = patient_search_conditions(practice_id=practice_id, query=query)
         if condition is not None:
             combined |= Q(practice_id=practice_id) & condition
-    return patient_list(practice_ids=scope).filter(combined)
+    # No ORDER BY: with one, SQLite may walk the (practice, created_at) index instead of the
+    # blind-index one; a search returns a handful of rows.
+    return Patient.objects.select_related("practice").filter(combined).order_by()
 
 
 def patient_find_by_identity(
@@ -189,7 +187,7 @@ def patient_find_by_identity(
         )
         for patient in Patient.objects.filter(
             practice_id=practice_id, last_name_dob_bidx=bidx, phi_erased_at__isnull=True
-        ):
+        ).order_by():  # no ORDER BY: keeps SQLite on the blind-index index
             if normalize_name(patient.first_name or "") == first and patient not in matches:
                 matches.append(patient)
     # Two patients sharing name and birthday cannot be told apart by this check: refuse.

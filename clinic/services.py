@@ -125,7 +125,7 @@ def _sync_role_groups(user: Any, actor: Any) -> None:
 
 
 def _forget_cached_scope(user: Any) -> None:
-    for attr in ("_clinic_practice_ids", "_clinic_roles"):
+    for attr in ("_clinic_roles",):
         user.__dict__.pop(attr, None)
 
 
