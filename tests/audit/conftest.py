@@ -81,3 +81,40 @@ def record_events(n: int, *, practice_id: str = "practice-1", resource_id: str =
         )
         for i in range(n)
     ]
+
+
+@pytest.fixture(scope="session")
+def moto_s3_endpoint():
+    """`moto_server` (moto[server]) as a subprocess on a free loopback port; yields its URL."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    moto_bin = Path(sys.executable).parent / "moto_server"
+    process = subprocess.Popen(  # noqa: S603 - our own venv's binary, fixed arguments
+        [str(moto_bin), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
