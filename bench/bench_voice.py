@@ -104,8 +104,13 @@ async def _phase(stack, fake_http: str, *, kind: str, calls: int, first_index: i
         stack.media_call(sid, token, call_index=first_index + i, stamped=True)
         for i, (sid, token) in enumerate(zip(sids, tokens, strict=True))
     ]
+    rejected = 0
     for chunk in range(0, calls, 20):
-        await asyncio.gather(*(c.connect() for c in twilio[chunk : chunk + 20]))
+        results = await asyncio.gather(
+            *(c.connect() for c in twilio[chunk : chunk + 20]), return_exceptions=True
+        )
+        rejected += sum(isinstance(r, BaseException) for r in results)
+    twilio = [c for c in twilio if c.ws is not None]
     for c in twilio:
         c.stream_audio()
     await asyncio.sleep(1.0)
@@ -158,6 +163,7 @@ async def _phase(stack, fake_http: str, *, kind: str, calls: int, first_index: i
         "trunc_err_p99_ms": _pct(truncate_error, 0.99) if kind == "ours" else "",
         "barge_ins": len(truncate_error) if kind == "ours" else "",
         "rt_open_1s_after": after["open_connections"],
+        "rejected_connects": rejected,
     }
 
 
@@ -191,14 +197,19 @@ async def _run() -> dict:
         ):
             quiet = {"LOG_LEVEL": "WARNING"}
             async with VoiceStack(
-                realtime_url=f"{fake_http}/v1", asgi_app=app, seed=kind == "ours", extra_env=quiet
+                realtime_url=f"{fake_http}/v1",
+                asgi_app=app,
+                seed=kind == "ours",
+                extra_env=quiet,
+                # Under full load a handshake can wait more than Daphne's default 5 s.
+                daphne_args=("--websocket_connect_timeout", "30"),
             ) as stack:
                 for calls in CALL_COUNTS:
                     rows.append(
                         await _phase(stack, fake_http, kind=kind, calls=calls, first_index=index)
                     )
                     index += calls
-                    print(f"   {kind} {calls} calls done", flush=True)
+                    print(f"   {kind} {calls} calls: {json.dumps(rows[-1])}", flush=True)
     finally:
         fake.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
