@@ -34,7 +34,10 @@ def mark_shows_phi(request: HttpRequest) -> None:
 
 
 def request_id_for(request: HttpRequest) -> str:
-    """The caller's X-Request-ID if it is well-formed, else a fresh one."""
+    """The audit middleware's id, else the caller's well-formed X-Request-ID, else a fresh one."""
+    audit_id = getattr(request, "audit_request_id", None)
+    if audit_id:
+        return str(audit_id)
     given = request.headers.get("X-Request-ID", "")
     return given if _REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
 

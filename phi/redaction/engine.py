@@ -484,7 +484,19 @@ def _find_names(text: str, lower: str, out: list[Span]) -> None:
         word = m.group().lower()
         is_cued = m.start() in cued
         # Fast path: most capitalised words (sentence starts) are neither cued nor names.
-        if not is_cued and word not in firsts and word not in lasts:
+        if (
+            not is_cued
+            and word not in firsts
+            and word not in lasts
+            # ... unless a known surname follows it: "Oriana Okoro".
+            and not (
+                k + 1 < n
+                and caps[k + 1].start() - m.end() <= 4
+                and word not in NAME_CUE_STOPWORDS
+                and caps[k + 1].group().lower() in lasts
+                and _NAME_GAP_RE.fullmatch(text, m.end(), caps[k + 1].start())
+            )
+        ):
             k += 1
             continue
         nxt = None
@@ -530,7 +542,9 @@ def _starts_name(
         return word not in AMBIGUOUS_FIRST_NAMES or cued or (nxt is not None and nxt in lasts)
     if cued and word not in NAME_CUE_STOPWORDS:
         return True
-    return word in lasts and loose
+    if word in lasts:
+        return loose
+    return nxt is not None and nxt in lasts and word not in NAME_CUE_STOPWORDS
 
 
 _WEAK_CUE_PHRASES = [
