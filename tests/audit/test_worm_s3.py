@@ -52,7 +52,7 @@ def test_locked_checkpoint_cannot_be_deleted_and_verifies(object_lock_bucket, se
     key = f"{settings.AUDIT_WORM_PREFIX}{checkpoint.seq:020d}.checkpoint"
     version = s3.head_object(Bucket=bucket, Key=key)["VersionId"]
     with pytest.raises(
-        s3.exceptions.ClientError, match="AccessDenied|locked|Object Lock|retention"
+        s3.exceptions.ClientError, match=r"AccessDenied|locked|Object Lock|retention"
     ):
         s3.delete_object(Bucket=bucket, Key=key, VersionId=version)
     assert worm_store().names() == [f"{checkpoint.seq:020d}.checkpoint"]
