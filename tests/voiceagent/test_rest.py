@@ -1,11 +1,6 @@
 """Twilio REST redirect of a live call, against a local fake of the Twilio API (no internet)."""
 
-import json
-import threading
-from collections.abc import Iterator
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -13,61 +8,6 @@ from voiceagent.errors import TransferError
 from voiceagent.twilio.rest import call_redirect_to_dial
 
 CALL_SID = "CA" + "a" * 32
-
-
-class FakeTwilioApi:
-    """A tiny HTTP server answering Calls update like api.twilio.com, recording each request."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.status = HTTPStatus.OK
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                fake.requests.append(
-                    {
-                        "path": self.path,
-                        "form": parse_qs(body),
-                        "auth": self.headers["Authorization"],
-                    }
-                )
-                sid = self.path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
-                if fake.status == HTTPStatus.OK:
-                    payload = {"sid": sid, "status": "in-progress"}
-                else:
-                    payload = {"code": 20404, "message": "not found", "status": int(fake.status)}
-                encoded = json.dumps(payload).encode()
-                self.send_response(fake.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(encoded)))
-                self.end_headers()
-                self.wfile.write(encoded)
-
-            def log_message(self, *args) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "FakeTwilioApi":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def fake_twilio(settings) -> Iterator[FakeTwilioApi]:
-    with FakeTwilioApi() as fake:
-        settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
-        settings.TWILIO_AUTH_TOKEN = "test-auth-token"
-        settings.TWILIO_API_BASE_URL = fake.origin
-        yield fake
 
 
 def test_redirect_updates_the_live_call_with_dial_twiml(fake_twilio):
