@@ -64,6 +64,8 @@ VERIFY_LOCKED = "Identity could not be verified after 3 attempts. Do not try aga
 ALREADY_VERIFIED = "The caller is already verified on this call; a different person must be helped by staff (offer a transfer)."
 UNKNOWN_TOOL = "Unknown tool."
 BAD_JSON = "Arguments were not a valid JSON object."
+NOT_FOUND = "That record was not found."
+TOOL_FAILED = "That did not work on our side. Offer to take a message or transfer."
 SLOT_TAKEN = "That time has just been taken. Call find_open_slots again and offer another time."
 
 _STRING = {"type": "string"}
@@ -253,17 +255,17 @@ async def run_tool(*, state: CallState, name: str, arguments: str) -> ToolResult
     async with state.lock:
         state.tool_calls.append(name if name in TOOL_NAMES else "unknown")
         if name not in TOOL_NAMES:
-            await database_sync_to_async(_audit_tool)(state, name="unknown", outcome="unknown_tool")
+            await _audit_failure(state, name="unknown", outcome="unknown_tool")
             return ToolResult({"ok": False, "error": UNKNOWN_TOOL})
         try:
             args = _parse_arguments(name, arguments)
             return await database_sync_to_async(_run_sync)(state, name, args)
         except ObjectDoesNotExist:
             # A row vanished or was never the caller's (e.g. a reference to another practice).
-            await database_sync_to_async(_audit_tool)(state, name=name, outcome="not_found")
-            return ToolResult({"ok": False, "error": "That record was not found."})
+            await _audit_failure(state, name=name, outcome="not_found")
+            return ToolResult({"ok": False, "error": NOT_FOUND})
         except _ToolRefused as refusal:
-            await database_sync_to_async(_audit_tool)(state, name=name, outcome="refused")
+            await _audit_failure(state, name=name, outcome="refused")
             return ToolResult({"ok": False, "error": str(refusal)})
         except Exception as exc:
             # A tool failure must not end the call: the model is told, the caller can be helped.
@@ -273,13 +275,22 @@ async def run_tool(*, state: CallState, name: str, arguments: str) -> ToolResult
                 name,
                 type(exc).__name__,
             )
-            await database_sync_to_async(_audit_tool)(state, name=name, outcome="error")
-            return ToolResult(
-                {
-                    "ok": False,
-                    "error": "That did not work on our side. Offer to take a message or transfer.",
-                }
-            )
+            await _audit_failure(state, name=name, outcome="error")
+            return ToolResult({"ok": False, "error": TOOL_FAILED})
+
+
+async def _audit_failure(state: CallState, *, name: str, outcome: str) -> None:
+    # The refusal is audited like any call; if even that fails (database gone), the caller
+    # still gets an answer and the failure is logged: run_tool must never raise.
+    try:
+        await database_sync_to_async(_audit_tool)(state, name=name, outcome=outcome)
+    except Exception as exc:
+        logger.exception(
+            "voice.tool.audit_failed call_sid=%s tool=%s error=%s",
+            state.call_sid,
+            name,
+            type(exc).__name__,
+        )
 
 
 def _run_sync(state: CallState, name: str, args: dict[str, str]) -> ToolResult:

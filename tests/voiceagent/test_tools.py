@@ -364,3 +364,29 @@ async def _make_other_practice_patient():
         )
 
     return await sync_to_async(make)()
+
+
+async def test_a_failing_tool_answers_an_error_instead_of_raising(state, monkeypatch):
+    from voiceagent import tools
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(tools.services, "practice_voice_config", broken)
+
+    result = await _run(state, "practice_info")
+
+    assert result.output == {"ok": False, "error": tools.TOOL_FAILED}
+
+
+async def test_run_tool_never_raises_even_when_auditing_fails(state, monkeypatch):
+    from voiceagent import tools
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(tools, "audit_record", broken)
+
+    result = await _run(state, "list_appointments")
+
+    assert result.output["ok"] is False
