@@ -211,10 +211,22 @@ def _classify_run(run: Run, text: str, lower: str, out: list[Span]) -> None:
         span = _date_around_month(run, i, used)
         if span is not None:
             out.append(Span(span[0], span[1], Kind.DATE))
-    # What is left splits at months and used chunks into plain digit segments.
+    # What is left splits at months and used chunks into plain digit segments; written
+    # numbers also split at ", " ("DOB 03/03/1980, 312-555-0147" is a date and a phone),
+    # while spoken digits keep their commas (ASR writes pauses inside a number so).
     seg_start = None
     for i in range(len(chunks) + 1):
         usable = i < len(chunks) and not used[i] and not chunks[i].month
+        if (
+            usable
+            and seg_start is not None
+            and chunks[i].from_digits
+            and chunks[i - 1].from_digits
+            and ", " in chunks[i].gap
+        ):
+            _classify_digits(run, seg_start, i, text, lower, out)
+            seg_start = i
+            continue
         if usable and seg_start is None:
             seg_start = i
         elif not usable and seg_start is not None:
