@@ -231,3 +231,36 @@ def test_system_actor_is_recorded_as_system():
     )
     [event] = audit_events(action=AuditAction.RECORD_CREATE, resource_id=practice.pk)
     assert event.actor_type == ActorType.SYSTEM
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bookings_of_one_slot_cannot_both_succeed():
+    import threading
+
+    from django.db import connection
+
+    first = PatientFactory()
+    second = PatientFactory(practice=first.practice)
+    provider = ProviderFactory(practice=first.practice)
+    start = _tomorrow_at(11)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def book(patient: Patient) -> None:
+        try:
+            barrier.wait()
+            services.appointment_book(actor=None, patient=patient, provider=provider, start=start)
+            outcomes.append("booked")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(p,)) for p in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked", "refused"]
+    assert provider.appointments.count() == 1
