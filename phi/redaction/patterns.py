@@ -46,6 +46,11 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
+def _phrases(text: str) -> list[str]:
+    """The "|"-separated phrases of a block of text, whitespace normalised."""
+    return [" ".join(p.split()) for p in text.split("|") if p.strip()]
+
+
 def _load(name: str) -> frozenset[str]:
     lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
     return frozenset(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#"))
@@ -418,14 +423,15 @@ CAP_WORD_RE = re.compile(
 # the engine keeps the offsets where the following word starts.
 _RELATIVES = ["son", "daughter", "wife", "husband", "mother", "father", "mom", "dad"]
 NAME_CUE_PHRASES = [
-    *_words(
+    *_phrases(
         """
-    that's thank you thanks okay ok hi hello hey sure alright bye next of kin spoke with
-    spoke to talked with talked to pt dear guardian name first name last name my name is
-    name's name is first name is last name is full name is patient name is patient name this
-    is i'm i am it's speaking with calling for calling on behalf of appointment for mr. mr
-    mrs. mrs ms. ms miss mister patient
-    """
+        that's | thank you | thanks | okay | ok | hi | hello | hey | sure | alright | bye
+        | next of kin | spoke with | spoke to | talked with | talked to | pt | dear | guardian
+        | name | first name | last name | my name is | name's | name is | first name is
+        | last name is | full name is | patient name is | patient name | this is | i'm | i am
+        | it's | speaking with | calling for | calling on behalf of | appointment for | mr. | mr
+        | mrs. | mrs | ms. | ms | miss | mister | patient
+        """
     ),
     *(f"my {who}" for who in _RELATIVES),
 ]

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from phi.redaction.corpus import generate
+from phi.redaction.corpus import generate, generate_calls
 from phi.redaction.patterns import Kind
 from phi.redaction.scoring import engine_redactor, score
 
@@ -58,3 +58,10 @@ def test_gold_spans_index_their_text() -> None:
         for start, end, _ in example.spans:
             assert 0 <= start < end <= len(example.text)
             assert example.text[start:end].strip() == example.text[start:end]
+
+
+def test_whole_call_transcripts_meet_the_floors() -> None:
+    results = score(generate_calls(n_calls=80), engine_redactor)
+    assert results["ALL"]["recall"] >= OVERALL_RECALL_FLOOR
+    for kind, row in results.items():
+        assert row["precision"] >= PRECISION_FLOOR, kind
