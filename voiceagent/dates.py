@@ -1,4 +1,6 @@
-"""Dates as callers (and the model) pass them: ISO first, then the common written forms.
+"""Dates as callers (and the model) pass them: ISO first, then the common written and spoken
+forms ("03/03/1980", "March 3rd, 1980", "March third nineteen eighty", "the third of March
+two thousand five").
 
 Invariant: a date is either parsed exactly or refused with ValueError; nothing is guessed.
 Numeric day/month order is the US one (MM/DD/YYYY), the practices' convention; a two-digit
@@ -56,4 +58,137 @@ def parse_caller_date(text: str) -> date:
             return date(int(match["year"]), month_number, int(match["day"]))
         except ValueError:
             break
+    spoken = _parse_spoken(cleaned.replace("-", " ").replace(",", " ").split())
+    if spoken is not None:
+        return spoken
     raise ValueError("not a valid date; pass it as YYYY-MM-DD with a four-digit year")
+
+
+# --- spoken numbers ("third", "twenty first", "nineteen eighty", "two thousand and five") ----
+_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEENS = (
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+)
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70}
+_TENS |= {"eighty": 80, "ninety": 90}
+_CARDINALS = {word: n for n, word in enumerate(_UNITS)} | {
+    word: 10 + n for n, word in enumerate(_TEENS)
+}
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
+}
+_ORDINAL_DIGITS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$")
+MAX_SPOKEN_TOKENS = 12
+
+
+def _below_100(tokens: list[str], *, ordinal: bool = False) -> int | None:
+    """0-99 from one or two words ("seven", "forty two"; ordinals when asked: "twenty first")."""
+    last = _ORDINALS if ordinal else _CARDINALS
+    if len(tokens) == 1:
+        word = tokens[0]
+        if word in last:
+            return last[word]
+        if not ordinal and word in _TENS:
+            return _TENS[word]
+        match = _ORDINAL_DIGITS.match(word) if ordinal else None
+        return int(match[1]) if match else None
+    if len(tokens) == 2 and tokens[0] in _TENS:
+        unit = last.get(tokens[1])
+        return _TENS[tokens[0]] + unit if unit is not None and 0 < unit < 10 else None
+    return None
+
+
+def _year(tokens: list[str]) -> int | None:
+    """A four-digit year from digits or words ("nineteen eighty", "two thousand and five")."""
+    tokens = [t for t in tokens if t != "and"]
+    if len(tokens) == 1 and re.fullmatch(r"\d{4}", tokens[0]):
+        return int(tokens[0])
+    if tokens[:2] == ["two", "thousand"]:
+        rest = tokens[2:]
+        if not rest:
+            return 2000
+        small = _below_100(rest)
+        return 2000 + small if small is not None else None
+    # Read in pairs: "nineteen | eighty three", "nineteen | oh five", "twenty | twelve".
+    for split in (1, 2):
+        century = _below_100(tokens[:split])
+        rest = tokens[split:]
+        if century is None or not 10 <= century <= 29 or not rest:
+            continue
+        if rest == ["hundred"]:
+            return century * 100
+        if rest[0] in ("oh", "o") and len(rest) == 2:
+            unit = _CARDINALS.get(rest[1])
+            if unit is not None and unit < 10:
+                return century * 100 + unit
+            continue
+        small = _below_100(rest)
+        if small is not None and small >= 10:
+            return century * 100 + small
+    return None
+
+
+def _parse_spoken(tokens: list[str]) -> date | None:
+    """A date from words: "<month> [the] <day> [of] <year>" or "[the] <day> [of] <month> <year>"."""
+    if not tokens or len(tokens) > MAX_SPOKEN_TOKENS:
+        return None
+    if tokens[0] == "the":
+        tokens = tokens[1:]
+    months = [i for i, t in enumerate(tokens) if t.rstrip(".") in _MONTHS]
+    if len(months) != 1:
+        return None
+    at = months[0]
+    month = _MONTHS[tokens[at].rstrip(".")]
+    if at == 0:  # month first: March [the] third [of] nineteen eighty
+        rest = tokens[1:]
+        if rest[:1] == ["the"]:
+            rest = rest[1:]
+        candidates = [(rest[:k], rest[k:]) for k in (1, 2)]
+    else:  # day first: [the] third [of] March nineteen eighty
+        day_tokens = tokens[:at]
+        if day_tokens[-1:] == ["of"]:
+            day_tokens = day_tokens[:-1]
+        candidates = [(day_tokens, tokens[at + 1 :])]
+    for day_words, year_words in candidates:
+        if year_words[:1] == ["of"]:
+            year_words = year_words[1:]
+        day_number = _below_100(day_words, ordinal=True)
+        if day_number is None:
+            day_number = _below_100(day_words)
+        year = _year(year_words)
+        if day_number is None or year is None:
+            continue
+        try:
+            return date(year, month, day_number)
+        except ValueError:
+            return None
+    return None
