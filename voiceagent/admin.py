@@ -20,6 +20,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from audit.actions import AuditAction
 from audit.admin_mixins import AuditedReadAdminMixin
@@ -153,6 +155,7 @@ CALL_FIELDS = (
     "outcome",
     "transferred",
     "verified",
+    "patient_record",
     "tools_used",
 )
 
@@ -219,6 +222,14 @@ class CallAdmin(VoiceModelAdmin):
     def verified(self, call: Call) -> bool:
         """Whether the caller verified as a patient (who is on the patient's page, not here)."""
         return call.verified_patient_id is not None
+
+    @admin.display(description="patient")
+    def patient_record(self, call: Call) -> str:
+        """A link to the verified patient's record (the patient admin decides what it shows)."""
+        if call.verified_patient_id is None:
+            return "-"
+        url = reverse("admin:clinic_patient_change", args=[call.verified_patient_id])
+        return format_html('<a href="{}">Patient record</a>', url)
 
     @admin.display(description="duration (s)")
     def duration(self, call: Call) -> int | None:

@@ -3,6 +3,7 @@ audited transcript reads, and the callback "mark done" action."""
 
 from __future__ import annotations
 
+import datetime as dt
 from http import HTTPStatus
 from typing import Any
 
@@ -242,3 +243,23 @@ def test_practice_admin_adds_settings_only_for_their_practice(client, tenants):
     assert list(PracticeVoiceSettings.objects.values_list("practice_id", flat=True)) == [
         tenants.a.pk
     ]
+
+
+def test_call_links_the_verified_patient_without_naming_them(client, tenants):
+    from clinic import services as clinic_services
+
+    call = _objects(tenants)["own"]["call"]
+    patient = clinic_services.patient_create(
+        actor=None,
+        practice=tenants.a,
+        first_name="Jane",
+        last_name="Doe",
+        date_of_birth=dt.date(1980, 3, 3),
+    )
+    services.call_patient_verified(call_id=call.pk, patient_id=patient.pk)
+    client.force_login(tenants.staff[Role.COMPLIANCE_OFFICER])
+
+    response = client.get(_url("call", "change", call))
+
+    assert reverse("admin:clinic_patient_change", args=[patient.pk]) in response.text
+    assert "Jane" not in response.text
