@@ -45,3 +45,7 @@ AUDIT_CHECKPOINT_ORIGIN = env("AUDIT_CHECKPOINT_ORIGIN")
 AUDIT_WORM_BACKEND = env("AUDIT_WORM_BACKEND", default="s3")
 AUDIT_WORM_BUCKET = env("AUDIT_WORM_BUCKET")
 AUDIT_ALLOW_TEST_FLUSH = False
+
+# Call recordings (kept only for practices that switch them on) go to S3 under Object Lock,
+# never to local disk; VOICE_RECORDING_BUCKET must be a bucket created with Object Lock.
+VOICE_RECORDING_STORAGE = env("VOICE_RECORDING_STORAGE", default="s3")
