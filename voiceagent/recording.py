@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import struct
 import time
 import uuid
@@ -38,6 +39,8 @@ from phi.crypto.keys import decryption_key, encryption_key
 from phi.errors import DataKeyNotFoundError, KeyProviderError
 from voiceagent.errors import RecordingError
 from voiceagent.models import Call, CallRecording, PracticeVoiceSettings
+
+logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000
 BYTES_PER_MS = SAMPLE_RATE // 1000
@@ -294,5 +297,11 @@ def call_recorder_open(
     """A recorder for the call if its practice records calls, else None (sync)."""
     voice = PracticeVoiceSettings.objects.filter(practice_id=practice_id).first()
     if voice is None or not voice.record_calls:
+        return None
+    if settings.VOICE_RECORDING_STORAGE == "s3" and not settings.VOICE_RECORDING_BUCKET:
+        # Say so at the start of the call, not after it when the audio would be lost anyway.
+        logger.error(
+            "voice.recording.not_configured call_id=%s setting=VOICE_RECORDING_BUCKET", call_id
+        )
         return None
     return CallRecorder(call_id=call_id)

@@ -217,3 +217,15 @@ def test_bridge_recorder_records_both_sides_and_saves_once(call):
     first = recorder.save()
     assert recorder.save() is first
     assert recording_read(recording=first, actor=None) == recorder.track.wav()
+
+
+def test_no_recorder_when_s3_recording_has_no_bucket(call, settings, caplog):
+    from voiceagent.models import PracticeVoiceSettings
+    from voiceagent.recording import call_recorder_open
+
+    PracticeVoiceSettings.objects.create(practice=call.practice, record_calls=True)
+    settings.VOICE_RECORDING_STORAGE = "s3"
+    settings.VOICE_RECORDING_BUCKET = ""
+
+    assert call_recorder_open(practice_id=call.practice_id, call_id=call.pk) is None
+    assert "VOICE_RECORDING_BUCKET" in caplog.text
