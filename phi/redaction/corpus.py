@@ -516,6 +516,43 @@ s_age_spoken = _slot(AGE, lambda f: say_number(f.rng.randrange(90, 105)))
 s_age_written = _slot(AGE, lambda f: str(f.rng.randrange(90, 105)))
 
 
+def s_name_then_hyphen_spelling(f: Fake) -> list[tuple[str, str | None]]:
+    """ "Robert Kowalski, K-O-W-A-L-S-K-I"."""
+    first, last = f.first(), f.last()
+    return [(f"{first} {last}", NAME), (", ", None), ("-".join(last.upper()), NAME)]
+
+
+def s_ssn_spaced(f: Fake) -> tuple[str, str | None]:
+    """An SSN written with spaces."""
+    d = f.ssn_digits()
+    return f"{d[:3]} {d[3:5]} {d[5:]}", SSN
+
+
+def s_member_spelled_digits(f: Fake) -> tuple[str, str | None]:
+    """ "W 1 2 3 4 5 6 7 8 9": a letter and digits said one by one, as ASR writes them."""
+    return f.rng.choice("WHKX") + " " + " ".join(str(f.rng.randrange(10**8, 10**9))), MRN
+
+
+def s_member_grouped(f: Fake) -> tuple[str, str | None]:
+    """ "XDP 442 918 337"."""
+    prefix = "".join(f.rng.choice("ABDHKPWXYZ") for _ in range(3))
+    return (
+        f"{prefix} {f.rng.randrange(100, 999)} {f.rng.randrange(100, 999)} {f.rng.randrange(100, 999)}",
+        MRN,
+    )
+
+
+def s_month_day_slash(f: Fake) -> tuple[str, str | None]:
+    """A month/day written with a slash ("11/30")."""
+    day = f.dob()
+    return f"{day.month}/{day.day}", DATE
+
+
+def _email_spoken_underscore(f: Fake) -> tuple[str, str | None]:
+    first, last = f.first().lower(), f.last().lower()
+    return f"{first} underscore {last[0]} at example dot net", EMAIL
+
+
 def s_last_then_spelled(joiner: str) -> Callable[[Fake], list[tuple[str, str | None]]]:
     """A surname, the joiner, then the same surname spelled out."""
 
@@ -593,6 +630,34 @@ CALL_TEMPLATES: list[list[Piece]] = [
     ["I'm calling about my daughter ", s_first, ", she has a fever."],
     ["Mrs. ", s_last, " wants to confirm her appointment on ", s_date_spoken, "."],
     ["Can you send it to ", s_street_written, "?"],
+    ["Yeah hi, my name is ", s_name_then_hyphen_spelling, "."],
+    ["Date of birth, uh, ", s_date_spoken, "."],
+    ["My birthday is ", s_dob_written, "."],
+    ["DOB is ", s_dob_spoken, "."],
+    ["Callback number is ", s_phone_spoken, "."],
+    ["You can call me at ", s_phone_written, "."],
+    ["Social is ", s_ssn_spaced, "."],
+    ["Member ID is ", s_member_spelled_digits, "."],
+    ["Insurance ID number is ", s_member_grouped, "."],
+    ["Email is ", _email_spoken_underscore, "."],
+    ["I live at ", s_street_written, "."],
+    ["My zip is ", s_zip_written, "."],
+    ["Zip code ", s_zip_spoken, "."],
+    ["My grandmother is ", s_age_written, " and she fell yesterday."],
+    ["my dad is ", s_age_spoken, ", he can't come to the phone"],
+    ["Can I speak with Mr. ", s_last, "?"],
+    ["Hi ", s_first, ", this is the clinic calling to confirm."],
+    ["I'm calling for my son, ", s_first, "."],
+    ["Last name ", s_last, ", first name ", s_first, "."],
+    ["My husband ", s_name_written, " has an appointment on ", s_date_spoken, "."],
+    ["The appointment on ", s_month_day_slash, " at 2 pm."],
+    ["uh yeah it's ", s_phone_spoken, " um that's my cell"],
+    [
+        "ok so my date of birth is ",
+        s_dob_spoken,
+        " and the last four of my social are ",
+        s_ssn_last4,
+    ],
 ]
 
 NOTE_TEMPLATES: list[list[Piece]] = [
@@ -609,6 +674,11 @@ NOTE_TEMPLATES: list[list[Piece]] = [
     ["Spoke with ", s_name_written, " by phone at ", s_phone_written, "."],
     ["Next of kin: ", s_name_written, ", ", s_phone_written, "."],
     ["Seen on ", s_dob_written, "; return in 2 weeks."],
+    ["Admitted ", s_dob_written, ", discharged ", s_dob_written, "."],
+    ["Patient is a ", s_age_written, " yo female with dementia."],
+    ["Pt name: ", s_name_written, "  MRN: ", s_mrn_written, "  Phone: ", s_phone_written],
+    ["Emergency contact ", s_name_written, " (daughter) ", s_phone_written, "."],
+    ["Mailing address: ", s_full_address],
 ]
 
 NEGATIVES: list[str] = [
@@ -672,6 +742,37 @@ NEGATIVES: list[str] = [
     "Take 1 tablet by mouth daily for 30 days.",
     "Grace period for the payment is ten days.",
     "I need to march over there after lunch.",
+    "The appointment is at 2:30 PM.",
+    "Could we do quarter after three?",
+    "I take metformin 500 mg twice a day and lisinopril 10 mg.",
+    "Press 1 for English, press 2 for Spanish.",
+    "You are caller number 3 in the queue.",
+    "The pharmacy is open until 9 PM.",
+    "We're located on the third floor, suite 300.",
+    "My son is 12 and my daughter is 9.",
+    "It's about 20 minutes from my house.",
+    "I've lost about fifteen pounds in two months.",
+    "The copay will be $35.",
+    "My A1C was seven point two.",
+    "Blood sugar was one forty this morning.",
+    "I need 90 tablets for 3 months.",
+    "Take one pill every eight hours for ten days.",
+    "I think it was back in 2015.",
+    "Yeah, the 15th works.",
+    "I can come in any time after 4.",
+    "My insurance is Blue Cross Blue Shield.",
+    "He weighs 180 pounds and is 6 feet tall.",
+    "Heart rate was ninety two.",
+    "Go to room 104 on the first floor.",
+    "Take 1/2 tablet at night.",
+    "We see patients 24/7 at the urgent care.",
+    "It costs about a hundred and twenty dollars without insurance.",
+    "Your confirmation will come by text in about five minutes.",
+    "Option three, please.",
+    "I'd like the eight forty five slot.",
+    "It was three or four years ago.",
+    "Can you do twelve fifteen instead?",
+    "I'm on the ten milligram dose now, was on five.",
 ]
 
 

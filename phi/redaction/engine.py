@@ -299,6 +299,10 @@ def _classify_digits(
     if kind == Kind.MRN:
         # "k h one eight seven...": letters said before the digits belong to the id
         letters = _LETTERS_BEFORE_RE.search(lower, max(0, start - 16), start)
+        if letters is None:
+            letters = _ID_PREFIX_BEFORE_RE.search(text, max(0, start - 8), start)
+            if letters is not None and letters.group().strip(" -").lower() in CUE_WORDS:
+                letters = None  # "MRN 00412345": the label is not part of the id
         if letters is not None:
             start = letters.start()
     if kind == Kind.PHONE and start > 0 and text[start - 1] == "(":
@@ -307,6 +311,11 @@ def _classify_digits(
 
 
 _LETTERS_BEFORE_RE = re.compile(r"(?:(?<![\w'])[a-z]\b[ ,\-]*){1,4}$")
+# "XDP 442 918 337": a capitalised letter prefix said or written before the digits.
+_ID_PREFIX_BEFORE_RE = re.compile(r"(?<![\w'])[A-Z]{2,4}[ \-]?$")
+_DATE_WORD_BEFORE_RE = re.compile(
+    r"\b(?:on|since|from|until|till|by|before|after|dob|date|born|of|due|seen|admitted)\s+$"
+)
 _AMOUNT_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?")
 
 
@@ -335,6 +344,17 @@ def _kind_for_digits(
             return Kind.DATE
         if "/" in gaps:
             return None
+    if (
+        written
+        and len(lens) == 2
+        and "/" in gaps
+        and lens[0] <= 2
+        and lens[1] <= 2
+        and 1 <= int(digits[: lens[0]]) <= 12
+        and 1 <= int(digits[lens[0] :]) <= 31
+        and _DATE_WORD_BEFORE_RE.search(lower, max(0, start - 12), start)
+    ):
+        return Kind.DATE  # "on 11/30", "since 3/4"; "1/2 tablet" has no such word before it
     if cue == "dob" and (len(chunks) >= 3 or n in (6, 8)) and plausible_date_digits(digits):
         return Kind.DATE
     if cue == "ssn" and (n == 9 or n == 4):
@@ -479,7 +499,7 @@ def _find_spelled(lower: str, out: list[Span]) -> None:
 
 _NAME_GAP_RE = re.compile(r" {1,2}(?:[A-Z]\.? {1,2})?")
 _LOOSE_NAME_RE = re.compile(
-    r"[\s,:]*(?:(?:uh|um|it's)[\s,]+)?([a-z][a-z'\-]*)(?:[ ]+([a-z][a-z'\-]*))?"
+    r"[\s,:]*(?:(?:is|uh|um|it's)[\s,]+)?([a-z][a-z'\-]*)(?:[ ]+(?:[a-z]\.?[ ]+)?([a-z][a-z'\-]*))?"
 )
 
 

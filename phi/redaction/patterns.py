@@ -77,7 +77,9 @@ EXTRA_FIRST_NAMES = frozenset(
     jamal javier jin jose juan kenji keisha latoya lei li lin lucia luis malik mariana
     marisol mei ming mohamed mohammed muhammad nadia nguyen olga omar pablo pedro priya raj
     rajesh ravi rosa sakura sanjay sofia sophia tamika thanh wei xin yan yuki yusuf zhang
-    zoe
+    zoe hazel ella aria luna layla mila nova ezra kai mateo leo eli aurora violet stella naomi
+    maya camila valentina santiago sebastian gael jayden aiden liam noah oliver elijah lucas
+    levi asher silas theo
     """
     )
 )
@@ -360,7 +362,9 @@ AGE_BEFORE_RE = re.compile(
 )
 # "she's ninety-two now": a person, then the number, then the end of the clause.
 AGE_PERSON_BEFORE_RE = re.compile(
-    r"(?:\bshe's|\bhe's|\bi'm|\bi am|\bshe is|\bhe is|\bwho is|\bwho's|\bis now|\bbe)\s+(?:almost\s+|nearly\s+|about\s+|like\s+)?$"
+    r"(?:\bshe's|\bhe's|\bi'm|\bi am|\bshe is|\bhe is|\bwho is|\bwho's|\bis now|\bbe"
+    r"|\b(?:mother|father|mom|dad|grandmother|grandfather|grandma|grandpa|husband|wife|aunt"
+    r"|uncle|patient|parent|mum)(?:'s| is))\s+(?:almost\s+|nearly\s+|about\s+|like\s+)?$"
 )
 AGE_PERSON_AFTER_RE = re.compile(r"\s*(?:now\b|this\b|next\b|[,.;!?]|$|and\b|but\b|so\b)")
 
@@ -411,7 +415,11 @@ EMAIL_LOCAL_STOP = frozenset(
 # Spelled letters: "S as in Sam, M I T H", "s-m-i-t-h", "J. O. N.".
 _LETTER = r"\b[a-z]\b\.?(?:\s+(?:as\s+in|like|for)\s+[a-z]+\b)?"
 SPELLED_RE = re.compile(
-    _LETTER + r"(?:(?:[\s,\-]+|[\s,\-]*\b(?:then|and|double|dash)\b[\s,\-]*)" + _LETTER + r"){1,40}"
+    r"(?<![\w'])"
+    + _LETTER
+    + r"(?:(?:[\s,\-]+|[\s,\-]*\b(?:then|and|double|dash)\b[\s,\-]*)"
+    + _LETTER
+    + r"){1,40}"
 )
 SPELL_CUE_RE = re.compile(r"(?:spell|spelled|spelt|that's|it's|as in)[\s\w,:]{0,20}$")
 
