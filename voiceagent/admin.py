@@ -18,9 +18,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from audit.actions import AuditAction
@@ -33,9 +34,11 @@ from voiceagent.models import (
     Call,
     CallbackRequest,
     CallbackStatus,
+    CallRecording,
     PracticeVoiceSettings,
     TranscriptTurn,
 )
+from voiceagent.recording import recording_read
 from voiceagent.roles import voice_role_allows
 
 
@@ -367,3 +370,59 @@ class PracticeVoiceSettingsAdmin(VoiceModelAdmin):
     ) -> None:
         """Save through the service (validated and audited)."""
         services.practice_voice_settings_save(actor=request.user, voice_settings=obj)
+
+
+@admin.register(CallRecording)
+class CallRecordingAdmin(VoiceModelAdmin):
+    """Encrypted call recordings: metadata for reviewers, playback for roles that see PHI."""
+
+    audit_resource_type = "voiceagent.callrecording"
+    list_display = ("created_at", "practice", "call", "duration_seconds", "size_bytes", "download")
+    list_filter = (("practice", ScopedRelatedFieldListFilter),)
+    fields = (
+        "practice",
+        "call",
+        "created_at",
+        "duration_seconds",
+        "size_bytes",
+        "sha256",
+        "retain_until",
+        "download",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Recordings are written by calls only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Evidence: view only (the object itself is under Object Lock in production)."""
+        return False
+
+    def get_urls(self) -> list:
+        """The admin's URLs plus the audited download."""
+        download = path(
+            "<path:object_id>/download/",
+            self.admin_site.admin_view(self.download_view),
+            name="voiceagent_callrecording_download",
+        )
+        return [download, *super().get_urls()]
+
+    @admin.display(description="recording")
+    def download(self, recording: CallRecording) -> str:
+        """A link to the WAV (the download view decides who may play it)."""
+        url = reverse("admin:voiceagent_callrecording_download", args=[recording.pk])
+        return format_html('<a href="{}">Download WAV</a>', url)
+
+    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The decrypted WAV, for roles that may see PHI in this practice; the read is audited."""
+        recording = self.get_object(request, object_id)  # 404 outside the user's practices
+        if not self.has_view_permission(request, recording) or not phi_visibility(request)(
+            recording
+        ):
+            raise PermissionDenied
+        wav = recording_read(recording=recording, actor=request.user)
+        response = HttpResponse(wav, content_type="audio/wav")
+        response["Content-Disposition"] = f'attachment; filename="call-{recording.call_id}.wav"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -20,15 +20,21 @@ VOICE_ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # The front desk works the callback queue and answers for what the receptionist did.
     Role.FRONT_DESK: frozenset(_READ_CALLS | _perms("callbackrequest", "view", "change")),
     Role.CLINICIAN: frozenset(_READ_CALLS | _perms("callbackrequest", "view")),
+    # Recordings: listed for practice admins and compliance officers; played (downloaded)
+    # only where the role also sees PHI in clear, i.e. by the practice admin.
     Role.PRACTICE_ADMIN: frozenset(
         _READ_CALLS
         | _perms("callbackrequest", "view", "change")
         | _perms("practicevoicesettings", "view", "add", "change")
+        | _perms("callrecording", "view")
     ),
     # Reviews what happened; changes nothing. Transcript text is masked for this role (no
     # clinic.view_patient_phi), like patient charts in the clinic admin.
     Role.COMPLIANCE_OFFICER: frozenset(
-        _READ_CALLS | _perms("callbackrequest", "view") | _perms("practicevoicesettings", "view")
+        _READ_CALLS
+        | _perms("callbackrequest", "view")
+        | _perms("practicevoicesettings", "view")
+        | _perms("callrecording", "view")
     ),
 }
 

@@ -263,3 +263,68 @@ def test_call_links_the_verified_patient_without_naming_them(client, tenants):
 
     assert reverse("admin:clinic_patient_change", args=[patient.pk]) in response.text
     assert "Jane" not in response.text
+
+
+def _recording(practice):
+    from voiceagent.recording import TwoTrackRecorder, recording_save
+
+    call = services.call_start(
+        call_sid=new_call_sid(), practice=practice, caller_number="", dialled_number="+12015550100"
+    )
+    recorder = TwoTrackRecorder(max_seconds=1)
+    recorder.add_inbound(b"\x11" * 800, timestamp_ms=0)
+    return recording_save(call=call, recorder=recorder), recorder
+
+
+@pytest.fixture
+def recordings(tenants, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return {"own": _recording(tenants.a), "other": _recording(tenants.b)}
+
+
+def _download(recording) -> str:
+    return reverse("admin:voiceagent_callrecording_download", args=[recording.pk])
+
+
+@pytest.mark.parametrize(
+    ("who", "listing", "download"),
+    [
+        (Role.PRACTICE_ADMIN, HTTPStatus.OK, HTTPStatus.OK),
+        (Role.COMPLIANCE_OFFICER, HTTPStatus.OK, HTTPStatus.FORBIDDEN),
+        (Role.FRONT_DESK, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND),
+        (Role.CLINICIAN, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND),
+    ],
+)
+def test_recording_permission_matrix(client, tenants, recordings, who, listing, download):
+    client.force_login(tenants.staff[who])
+    own, _ = recordings["own"]
+    other, _ = recordings["other"]
+
+    assert client.get(_url("callrecording", "changelist")).status_code == listing
+    assert client.get(_download(own)).status_code == download
+    assert client.get(_download(other)).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_anonymous_download_is_sent_to_login(client, recordings):
+    own, _ = recordings["own"]
+
+    response = client.get(_download(own))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_practice_admin_downloads_the_decrypted_wav_and_the_read_is_audited(
+    client, tenants, recordings
+):
+    own, recorder = recordings["own"]
+    user = tenants.staff[Role.PRACTICE_ADMIN]
+    client.force_login(user)
+
+    response = client.get(_download(own))
+
+    assert response["Content-Type"] == "audio/wav"
+    assert "no-store" in response["Cache-Control"]
+    assert response.content == recorder.wav()
+    [event] = audit_events(action=AuditAction.RECORD_VIEW, resource_id=own.pk)
+    assert event.actor_id == str(user.pk)
