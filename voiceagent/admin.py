@@ -1,11 +1,13 @@
-"""The receptionist's admin: calls with their transcripts, callback requests, voice settings.
+"""The receptionist's admin: calls with their transcripts, callback requests, voice settings,
+and recordings.
 
 Invariants:
 - Every class is scoped to the staff member's practices (clinic's PracticeScopedAdminMixin:
   another practice's row answers 404) and further to the practices where their role grants
   the permission (voiceagent.roles); reads of call pages are audited (audit's
   AuditedReadAdminMixin; opening a call with its transcript is CALL_TRANSCRIPT_VIEW).
-- Calls and transcripts are read-only: nobody adds, edits or deletes them here.
+- Calls, transcripts and recordings are read-only: nobody adds, edits or deletes them here.
+  A recording is decrypted only by its audited download view, for roles that see PHI.
 - Callback requests change only through the "Mark as done" action (a service).
 - PHI (caller number and name, transcript text, messages) is shown in clear only to roles
   holding clinic.view_patient_phi in that practice; others see it masked, as in the clinic admin.
