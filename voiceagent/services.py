@@ -165,8 +165,9 @@ def call_finish(*, call_id: uuid.UUID | str, outcome: str) -> Call:
     if call.ended_at is not None:
         return call
     call.ended_at = timezone.now()
-    # A transfer or a message recorded during the call is the more telling outcome.
-    if call.outcome == CallOutcome.IN_PROGRESS or outcome == CallOutcome.FAILED:
+    # A transfer or a message recorded during the call is the more telling outcome (a stream
+    # that ends with an error after a successful transfer did not fail the caller).
+    if call.outcome == CallOutcome.IN_PROGRESS:
         call.outcome = outcome
     call.save(update_fields=["ended_at", "outcome"])
     _audit_call(

@@ -260,3 +260,11 @@ def test_duration_is_known_once_the_call_ends(call):
     assert call.duration_seconds is None
     call.ended_at = call.started_at + dt.timedelta(seconds=42)
     assert call.duration_seconds == 42
+
+
+def test_stream_failing_after_a_transfer_keeps_the_transfer_as_outcome(call, fake_twilio):
+    services.call_transfer(call_id=call.pk, reason="caller_request")
+
+    finished = services.call_finish(call_id=call.pk, outcome=CallOutcome.FAILED)
+
+    assert finished.outcome == CallOutcome.TRANSFERRED
