@@ -29,7 +29,6 @@ from .patterns import (
     AGE_BEFORE_RE,
     AGE_PERSON_AFTER_RE,
     AGE_PERSON_BEFORE_RE,
-    ALNUM_ID_RE,
     AMBIGUOUS_FIRST_NAMES,
     CAP_WORD_RE,
     CUE_FOLLOWERS,
@@ -37,8 +36,9 @@ from .patterns import (
     EMAIL_DOMAIN_RE,
     EMAIL_LOCAL_RE,
     EMAIL_LOCAL_STOP,
+    EMAIL_TLDS,
     KIND_PRIORITY,
-    LOOSE_CUE_FINDER_RE,
+    LOOSE_CUE_SET,
     MRN_WRITTEN_RE,
     NAME_CUE_FINDER_RE,
     NAME_CUE_STOPWORDS,
@@ -49,10 +49,10 @@ from .patterns import (
     SPOKEN_EMAIL_DOMAIN_RE,
     STATE_BEFORE_RE,
     STREET_AFTER_RE,
+    WEAK_CUE_SET,
     Kind,
     first_names,
     last_names,
-    trie_regex,
 )
 from .spoken import Chunk, Run, digit_groups, number_runs, plausible_date_digits, year_chunks
 
@@ -135,8 +135,8 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
         for run in runs:
             _classify_run(run, text, lower, found)
     if has_digit:
-        _find_written(text, found)
-    if "@" in text or ("dot" in vocab and "at" in vocab):
+        _find_written(lower, found)
+    if "@" in text or ("dot" in vocab and "at" in vocab and not vocab.isdisjoint(EMAIL_TLDS)):
         _find_emails(text, lower, found)
     if not vocab.isdisjoint(_SPELLING_LETTERS):
         _find_spelled(lower, found)
@@ -292,6 +292,12 @@ def _classify_digits(
     # Short plain numbers (times, doses, counts) never depend on a cue: skip the look-back.
     needs_cue = n >= 4 or len(chunks) >= 3 or (n >= 2 and 90 <= int(digits[:3]) <= 125)
     cue = _cue(lower, start) if needs_cue else None
+    if written and n >= 5 and start > 0 and text[start - 1].isalpha():
+        prefix = _ALNUM_PREFIX_RE.search(text, max(0, start - 5), start)
+        if prefix is not None:
+            # "A1234567", "XJH123456789": letters glued to digits make a record or member id
+            out.append(Span(prefix.start(), end, Kind.MRN))
+            return
     kind = _kind_for_digits(digits, n, lens, written, gaps, cue, chunks, lower, start)
     if kind is None:
         _maybe_address_or_age(run, first, last, digits, text, lower, cue, out)
@@ -313,6 +319,7 @@ def _classify_digits(
 _LETTERS_BEFORE_RE = re.compile(r"(?:(?<![\w'])[a-z]\b[ ,\-]*){1,4}$")
 # "XDP 442 918 337": a capitalised letter prefix said or written before the digits.
 _ID_PREFIX_BEFORE_RE = re.compile(r"(?<![\w'])[A-Z]{2,4}[ \-]?$")
+_ALNUM_PREFIX_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,4}-?$")
 _DATE_WORD_BEFORE_RE = re.compile(
     r"\b(?:on|since|from|until|till|by|before|after|dob|date|born|of|due|seen|admitted)\s+$"
 )
@@ -431,13 +438,12 @@ def _maybe_address_or_age(
 _MRN_CUE_WORDS = ("mrn", "med", "member", "subscriber", "policy", "patient id")
 
 
-def _find_written(text: str, out: list[Span]) -> None:
-    # Written SSNs and numeric dates are digit runs (spoken.py); only ids with letters and
-    # cue-labelled ids need their own patterns, and only when a cue word occurs at all.
-    lower = text.lower()
+def _find_written(lower: str, out: list[Span]) -> None:
+    # Written SSNs, numeric dates and letter-prefixed ids ("A1234567") are digit runs
+    # (spoken.py, _classify_digits); only cue-labelled ids need their own pattern, and only
+    # when a cue word occurs at all.
     if any(cue in lower for cue in _MRN_CUE_WORDS):
         out.extend(Span(*m.span("id"), Kind.MRN) for m in MRN_WRITTEN_RE.finditer(lower))
-    out.extend(Span(*m.span(), Kind.MRN) for m in ALNUM_ID_RE.finditer(text))
 
 
 def _find_emails(text: str, lower: str, out: list[Span]) -> None:
@@ -506,8 +512,18 @@ _LOOSE_NAME_RE = re.compile(
 def _find_names(text: str, lower: str, out: list[Span]) -> None:
     firsts = first_names()
     lasts = last_names()
-    cued = {m.end() for m in NAME_CUE_FINDER_RE.finditer(lower)}
-    loose = {m.end() for m in LOOSE_CUE_FINDER_RE.finditer(lower)}
+    # One pass over the cue phrases serves all three name strategies.
+    cued: set[int] = set()
+    loose: set[int] = set()
+    for cue in NAME_CUE_FINDER_RE.finditer(lower):
+        end = cue.end()
+        cued.add(end)
+        phrase = cue.group("p")
+        if phrase in LOOSE_CUE_SET:
+            loose.add(end)
+            _loose_name_after(lower, end, out)
+        if phrase in WEAK_CUE_SET:
+            _weak_name_after(lower, end, firsts, lasts, out)
     caps = list(CAP_WORD_RE.finditer(text))
     n = len(caps)
     k = 0
@@ -547,16 +563,21 @@ def _find_names(text: str, lower: str, out: list[Span]) -> None:
             end_k += 1
         out.append(Span(m.start(), caps[end_k].end(), Kind.NAME))
         k = end_k + 1
-    # Lower-case transcripts: the words right after "my name is" are a name whatever they are.
-    for m in LOOSE_CUE_FINDER_RE.finditer(lower):
-        _loose_name_after(lower, m.end(), out)
-    for m in _WEAK_CUE_FINDER.finditer(lower):
-        first = m.group("first")
-        if first not in firsts or first in NAME_CUE_STOPWORDS or first in AMBIGUOUS_FIRST_NAMES:
-            continue
-        last = m.group("last")
-        end = m.end("last") if last is not None and last in lasts else m.end("first")
-        out.append(Span(m.start("first"), end, Kind.NAME))
+
+
+def _weak_name_after(
+    lower: str, pos: int, firsts: frozenset[str], lasts: frozenset[str], out: list[Span]
+) -> None:
+    """Lower-case text after a soft cue: a lexicon given name (and surname) is a name."""
+    m = _WEAK_FOLLOW_RE.match(lower, pos)
+    if m is None:
+        return
+    first = m.group("first")
+    if first not in firsts or first in NAME_CUE_STOPWORDS or first in AMBIGUOUS_FIRST_NAMES:
+        return
+    last = m.group("last")
+    end = m.end("last") if last is not None and last in lasts else m.end("first")
+    out.append(Span(m.start("first"), end, Kind.NAME))
 
 
 def _starts_name(
@@ -579,31 +600,7 @@ def _starts_name(
     return nxt is not None and nxt in lasts and word not in NAME_CUE_STOPWORDS
 
 
-_WEAK_CUE_PHRASES = [
-    *[
-        "this is",
-        "i'm",
-        "i am",
-        "it's",
-        "that's",
-        "thank you",
-        "thanks",
-        "okay",
-        "patient",
-        "calling for",
-        "speaking with",
-        "spoke with",
-        "hi",
-        "hello",
-    ],
-    *(
-        f"for my {who}"
-        for who in ["son", "daughter", "wife", "husband", "mother", "father", "mom", "dad"]
-    ),
-]
-# Lower-case transcripts after softer cues: only a lexicon given name starts a name here.
-_WEAK_CUE_FINDER = re.compile(
-    r"\b(?:" + trie_regex(_WEAK_CUE_PHRASES) + r")[ \t,:]+"
+_WEAK_FOLLOW_RE = re.compile(
     r"(?P<first>[a-z][a-z'\-]+)(?:[ ]+(?:[a-z][ ]+)?(?P<last>[a-z][a-z'\-]+))?"
 )
 

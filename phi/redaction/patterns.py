@@ -462,9 +462,23 @@ LOOSE_CUE_PHRASES = [
 ]
 # Cue phrases after which a capitalised word is taken as a name; found forwards in one pass
 # (as a prefix tree), the engine keeps the offsets where the following word starts.
-NAME_CUE_FINDER_RE = re.compile(r"\b(?:" + trie_regex(NAME_CUE_PHRASES) + r")[ \t,:]+")
+NAME_CUE_FINDER_RE = re.compile(
+    r"\b(?P<p>" + trie_regex(sorted(set(NAME_CUE_PHRASES) | set(LOOSE_CUE_PHRASES))) + r")[ \t,:]+"
+)
 # Cues after which the next word is a name even if it is lower-case or not in the lexicon.
-LOOSE_CUE_FINDER_RE = re.compile(r"\b(?:" + trie_regex(LOOSE_CUE_PHRASES) + r")[ \t,:]+")
+LOOSE_CUE_SET = frozenset(LOOSE_CUE_PHRASES)
+# Softer cues: in lower-case text only a lexicon given name after them starts a name.
+WEAK_CUE_SET = frozenset(
+    _phrases(
+        """
+        this is | i'm | i am | it's | that's | thank you | thanks | okay | patient | calling for
+        | speaking with | spoke with | hi | hello
+        """
+    )
+) | frozenset(f"my {who}" for who in _RELATIVES)
+EMAIL_TLDS = frozenset(
+    ["com", "net", "org", "edu", "gov", "us", "io", "co", "info", "biz", "me", "uk", "ca"]
+)
 NAME_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]{0,30}")
 
 # Gate vocabularies (engine.find_spans): a detector runs only if one of its words occurs.

@@ -94,7 +94,7 @@ def number_runs(lower: str, text: str | None = None) -> list[Run]:
                 or len(current) >= _MAX_RUN_TOKENS
                 or not NUMBER_GAP_RE.fullmatch(gap)
             ):
-                if len(current) > 1 or _single_may_matter(lower, current[0]):
+                if _may_matter(lower, current):
                     runs.append(_read(current))
                 current = []
                 gap = ""
@@ -102,9 +102,28 @@ def number_runs(lower: str, text: str | None = None) -> list[Run]:
             gap = ""
         prev_end = m.end()
         current.append((start, prev_end, m.group(), m.lastgroup == "d", gap))
-    if current and (len(current) > 1 or _single_may_matter(lower, current[0])):
+    if current and _may_matter(lower, current):
         runs.append(_read(current))
     return [r for r in runs if r.chunks]
+
+
+_PAIR_KEEP_WORDS = frozenset(("ninety", "hundred", "thousand"))
+
+
+def _may_matter(lower: str, tokens: list[tuple[int, int, str, bool, str]]) -> bool:
+    """Cheap test before reading a run: could it be PHI at all?"""
+    if len(tokens) == 1:
+        return _single_may_matter(lower, tokens[0])
+    if len(tokens) > 2:
+        return True
+    # Two tokens ("three fifteen", "2 tablets", "room 4 12"): a time, dose or count unless a
+    # month, a long digit group, an age word, a slash (11/30) or a street follows.
+    for _, _, tok, is_digits, gap in tokens:
+        if tok in MONTHS or tok in _PAIR_KEEP_WORDS or "/" in gap:
+            return True
+        if is_digits and len(tok) >= 3:
+            return True
+    return STREET_AFTER_RE.match(lower, tokens[-1][1]) is not None
 
 
 def _single_may_matter(lower: str, token: tuple[int, int, str, bool, str]) -> bool:
