@@ -47,4 +47,21 @@ Immutability: triggers (migration 0002, ``audit/db.py``) refuse UPDATE (except s
 pending row), DELETE and TRUNCATE on Postgres and SQLite; signed checkpoints of the head
 go to WORM storage (``audit/checkpoints.py``) so even a consistent rewrite of the whole table
 is detected by ``manage.py audit_verify``.
+
+Measured (`make bench`, Postgres 15, one shared and heavily loaded machine, so absolute
+figures swing by 2-3x between runs; the ratios within one run are what to compare)
+------------------------------------------------------------------------------------
+* Append, 8 writers: unchained INSERT 1,565-4,924 ev/s; lock held in the business
+  transaction 0.06-0.22x of it; audit_record + integration 0.51-0.95x with a dedicated
+  integrator (`audit_integrate --follow`) and 0.57-0.66x with on-commit integration; 0
+  forks in every run; integration lag p99 40-130 ms. With 1 writer the per-event
+  integration transaction costs more than it saves: the on-commit mode is the convenient
+  default (dev, tests, small practices); production with many writers should set
+  AUDIT_INTEGRATE_ON_COMMIT=False and run `manage.py audit_integrate --follow`.
+* audit_verify on 1,000,000 events: 82,000 ev/s with the Postgres-built hash input, against
+  29,000 ev/s re-serialising in Python and 58,000 ev/s for streaming the columns alone in
+  the same run. Short of the 200,000 ev/s target; the next step is verifying seq ranges in
+  parallel backends (each range starts from the stored hash before it, so links still join).
+* Export of 1,000,000 events: ~25,000 rows/s (CSV and JSONL); peak Python memory 11.6 MB
+  at 1,000,000 rows against 11.5 MB at 100,000 (flat).
 """

@@ -384,7 +384,7 @@ def _verify_and_export_rows(vendor: str) -> list[dict]:
         }
     )
 
-    subset = min(200_000, VERIFY_EVENTS)
+    subset = min(100_000, VERIFY_EVENTS)
     since = VERIFY_EVENTS - subset + 1
     t0 = time.perf_counter()
     slow_result = chain_verify(since_seq=since, fast=False, check_checkpoints=False)
@@ -415,14 +415,20 @@ def _verify_and_export_rows(vendor: str) -> list[dict]:
         }
     )
 
-    for name, lines in (("csv", export_csv_lines), ("jsonl", export_jsonl_lines)):
+    # CSV over all rows; JSON Lines over a fifth (same code path, keeps `make bench` short).
+    for name, lines, count in (
+        ("csv", export_csv_lines, VERIFY_EVENTS),
+        ("jsonl", export_jsonl_lines, VERIFY_EVENTS // 5),
+    ):
         t0 = time.perf_counter()
-        size = sum(len(chunk) for chunk in lines(AuditEvent.objects.order_by("seq")))
+        size = sum(
+            len(chunk) for chunk in lines(AuditEvent.objects.filter(seq__lte=count).order_by("seq"))
+        )
         rows.append(
             {
                 "measure": f"export {name}",
-                "events": VERIFY_EVENTS,
-                "per_s": round(VERIFY_EVENTS / (time.perf_counter() - t0)),
+                "events": count,
+                "per_s": round(count / (time.perf_counter() - t0)),
                 "mb": round(size / 1e6),
             }
         )
