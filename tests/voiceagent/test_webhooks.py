@@ -182,10 +182,14 @@ def test_unexpected_error_forwards_instead_of_an_error_page(
 
     monkeypatch.setattr("voiceagent.twilio.webhooks.stream_token_issue", broken)
 
-    response = signed_post(INCOMING, _incoming(new_call_sid()))
+    call_sid = new_call_sid()
+
+    response = signed_post(INCOMING, _incoming(call_sid))
 
     assert response.status_code == HTTPStatus.OK
     assert _parse(response).find("./Dial/Number").text == voice_on.practice.main_phone
+    call = Call.objects.get(call_sid=call_sid)
+    assert (call.outcome, call.ended_at is not None) == (CallOutcome.FORWARDED_NO_AGENT, True)
 
 
 def test_retried_webhook_reuses_the_call(signed_post, voice_on, openai_key):

@@ -90,6 +90,18 @@ def _answer(request: HttpRequest, *, call_sid: str, practice) -> str:
         caller_number=request.POST.get("From", ""),
         dialled_number=request.POST.get("To", ""),
     )
+    try:
+        return _stream_or_forward(call, practice=practice)
+    except Exception:
+        # The caller is forwarded by the view; the record says so rather than staying open.
+        try:
+            services.call_finish(call_id=call.pk, outcome=CallOutcome.FORWARDED_NO_AGENT)
+        except Exception:
+            logger.exception("voice.incoming.finish_failed call_sid=%s", call_sid)
+        raise
+
+
+def _stream_or_forward(call: Call, *, practice) -> str:
     config = practice_voice_config(practice_id=practice.pk)
     availability = voice_agent_availability(config)
     stream_url = _stream_url()
@@ -97,14 +109,14 @@ def _answer(request: HttpRequest, *, call_sid: str, practice) -> str:
         reason = availability.reason or "no_public_url"
         logger.info(
             "voice.incoming.forwarded call_sid=%s practice_id=%s reason=%s",
-            call_sid,
+            call.call_sid,
             practice.pk,
             reason,
         )
         services.call_finish(call_id=call.pk, outcome=CallOutcome.FORWARDED_NO_AGENT)
         return twiml.forward_to(config.main_phone)
-    token = stream_token_issue(call_sid=call_sid, practice_id=practice.pk, call_id=call.pk)
-    logger.info("voice.incoming.streaming call_sid=%s practice_id=%s", call_sid, practice.pk)
+    token = stream_token_issue(call_sid=call.call_sid, practice_id=practice.pk, call_id=call.pk)
+    logger.info("voice.incoming.streaming call_sid=%s practice_id=%s", call.call_sid, practice.pk)
     return twiml.connect_stream(stream_url, token)
 
 
