@@ -268,3 +268,19 @@ def test_stream_failing_after_a_transfer_keeps_the_transfer_as_outcome(call, fak
     finished = services.call_finish(call_id=call.pk, outcome=CallOutcome.FAILED)
 
     assert finished.outcome == CallOutcome.TRANSFERRED
+
+
+def test_azure_practice_is_available_once_azure_is_configured(practice, twilio_settings):
+    PracticeVoiceSettings.objects.create(
+        practice=practice, agent_enabled=True, provider="azure-openai"
+    )
+    config = services.practice_voice_config(practice_id=practice.pk)
+    assert voice_agent_availability(config).reason == "provider_not_configured"
+
+    twilio_settings.AZURE_OPENAI_ENDPOINT = "https://clarion.openai.azure.example"
+    twilio_settings.AZURE_OPENAI_API_KEY = "azure-test-key"
+    twilio_settings.AZURE_OPENAI_REALTIME_DEPLOYMENT = "clarion-realtime"
+
+    assert voice_agent_availability(
+        services.practice_voice_config(practice_id=practice.pk)
+    ).available

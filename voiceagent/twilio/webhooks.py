@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from clinic.models import Practice
 from clinic.selectors import practice_for_number
 from voiceagent import services
 from voiceagent.models import Call, CallOutcome
@@ -81,7 +82,7 @@ def twilio_incoming(request: HttpRequest) -> HttpResponse:
         return _twiml(twiml.forward_to(practice.main_phone if practice else ""))
 
 
-def _answer(request: HttpRequest, *, call_sid: str, practice) -> str:
+def _answer(request: HttpRequest, *, call_sid: str, practice: Practice) -> str:
     if not call_sid:
         raise ValueError("incoming call without CallSid")
     call = services.call_start(
@@ -101,7 +102,7 @@ def _answer(request: HttpRequest, *, call_sid: str, practice) -> str:
         raise
 
 
-def _stream_or_forward(call: Call, *, practice) -> str:
+def _stream_or_forward(call: Call, *, practice: Practice) -> str:
     config = practice_voice_config(practice_id=practice.pk)
     availability = voice_agent_availability(config)
     stream_url = _stream_url()
