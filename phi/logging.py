@@ -78,6 +78,17 @@ def log_ids(*, request_id: str | None = None, call_id: str | None = None) -> Ite
         _log_ids.reset(token)
 
 
+def log_ids_bind(*, request_id: str | None = None, call_id: str | None = None) -> None:
+    """Tag the rest of the current context (e.g. a Channels consumer's connection) with ids.
+
+    A consumer has no single block to wrap, but Channels runs all of one connection's
+    handlers in one task, so binding in `websocket_connect` covers the whole call and every
+    task it starts afterwards.
+    """
+    outer_request, outer_call = _log_ids.get()
+    _log_ids.set((request_id or outer_request, call_id or outer_call))
+
+
 def current_log_ids() -> tuple[str | None, str | None]:
     """(request_id, call_id) in force here."""
     request_id, call_id = _log_ids.get()

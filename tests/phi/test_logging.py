@@ -1,5 +1,6 @@
 """PHI never reaches log lines or error reports: the filter, the formatter, the reporter."""
 
+import asyncio
 import io
 import json
 import logging
@@ -17,7 +18,9 @@ from phi.logging import (
     PHIRedactionFilter,
     PHISafeExceptionReporter,
     StructuredFormatter,
+    current_log_ids,
     log_ids,
+    log_ids_bind,
 )
 from phi.redaction.context import add_known, redaction_scope
 
@@ -160,3 +163,24 @@ def test_admin_error_email_contains_no_phi(captured: io.StringIO) -> None:
     for alternative, _ in getattr(email, "alternatives", []):
         assert_no_phi(alternative)
     assert_no_phi(captured.getvalue())
+
+
+async def test_a_consumer_binds_call_id_and_known_values_for_its_tasks(
+    captured: io.StringIO,
+) -> None:
+    async def connection() -> tuple[str | None, str | None]:
+        # What the voice consumer does once the caller is verified.
+        log_ids_bind(call_id="CA0042")
+        add_known(PATIENT)
+
+        async def later_turn() -> None:
+            logging.getLogger("voiceagent").info("caller said %s", "it's Zephyrine")
+
+        await asyncio.create_task(later_turn())
+        return current_log_ids()
+
+    ids = await asyncio.create_task(connection())
+    assert ids[1] == "CA0042"
+    assert "caller said it's [NAME]" in captured.getvalue()
+    assert_no_phi(captured.getvalue())
+    assert current_log_ids()[1] is None  # the binding stayed with the connection's task
