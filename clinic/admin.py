@@ -279,7 +279,7 @@ class PatientAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
         def mrn(obj: Patient) -> str:
             return (obj.mrn or "") if reveal(obj) else _tail(obj.mrn)
 
-        return (name, date_of_birth, phone, mrn, "practice", "created_at")
+        return (name, date_of_birth, phone, mrn, "practice")
 
     def get_list_display_links(self, request: HttpRequest, list_display: Any) -> Any:
         """The name links to the patient."""

@@ -15,7 +15,7 @@ class PatientPlainTwinAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
 
     audit_resource_type = "twin.patientplaintwin"
     audit_list_action = AuditAction.RECORD_LIST_VIEW
-    list_display = ("name", "date_of_birth", "phone", "mrn", "practice", "created_at")
+    list_display = ("name", "date_of_birth", "phone", "mrn", "practice")
     list_filter = (("practice", ScopedRelatedFieldListFilter),)
     list_select_related = ("practice",)
     search_fields = ("last_name_dob_bidx",)
