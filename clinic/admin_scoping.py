@@ -155,7 +155,14 @@ class PracticeScopedAdminMixin:
             target = getattr(target, hop, None)
             if target is None:
                 return None
-        return getattr(target, last if last.endswith("_id") else f"{last}_id", None)
+        value = getattr(target, last if last.endswith("_id") else f"{last}_id", None)
+        if value is None or isinstance(value, uuid.UUID):
+            return value
+        # Plain-id columns (e.g. the audit table's practice_id text) compare as UUIDs too.
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            return None
 
     def role_allows(self, request: HttpRequest, obj: models.Model, action: str) -> bool:
         """Whether the user's role in obj's practice grants `action` on this model."""

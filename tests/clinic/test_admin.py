@@ -435,3 +435,19 @@ def test_changelist_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(_url("patient", "changelist"))
     assert len(response.context["cl"].result_list) == 33
+
+
+def test_practice_id_of_reads_text_practice_ids_as_uuids(tenants):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+
+    from clinic.admin_scoping import PracticeScopedAdminMixin
+
+    class TextScoped(PracticeScopedAdminMixin, admin.ModelAdmin):
+        practice_path = "practice_id"
+
+    model_admin = TextScoped(Patient, admin.site)
+    row = SimpleNamespace(practice_id=str(tenants.a.pk))
+    assert model_admin.practice_id_of(row) == tenants.a.pk
+    assert model_admin.practice_id_of(SimpleNamespace(practice_id="garbage")) is None
