@@ -45,6 +45,7 @@ from .patterns import (
     NAME_TRIGGER_WORDS,
     NOT_NAMES,
     NUMBER_VOCAB,
+    PO_BOX_RE,
     SPELLED_RE,
     SPOKEN_EMAIL_DOMAIN_RE,
     STATE_BEFORE_RE,
@@ -136,7 +137,9 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
             _classify_run(run, text, lower, found)
     if has_digit:
         _find_written(lower, found)
-    if "@" in text or ("dot" in vocab and "at" in vocab and not vocab.isdisjoint(EMAIL_TLDS)):
+    if "@" in text or (
+        "at" in vocab and ("dot" in vocab or "." in text) and not vocab.isdisjoint(EMAIL_TLDS)
+    ):
         _find_emails(text, lower, found)
     if not vocab.isdisjoint(_SPELLING_LETTERS):
         _find_spelled(lower, found)
@@ -208,7 +211,7 @@ def _classify_run(run: Run, text: str, lower: str, out: list[Span]) -> None:
     for i, chunk in enumerate(chunks):
         if not chunk.month or used[i]:
             continue
-        span = _date_around_month(run, i, used)
+        span = _date_around_month(run, i, used, lower)
         if span is not None:
             out.append(Span(span[0], span[1], Kind.DATE))
     # What is left splits at months and used chunks into plain digit segments; written
@@ -240,7 +243,7 @@ def _is_day(chunk: Chunk) -> bool:
     )
 
 
-def _date_around_month(run: Run, i: int, used: list[bool]) -> tuple[int, int] | None:
+def _date_around_month(run: Run, i: int, used: list[bool], lower: str) -> tuple[int, int] | None:
     """A date built on the month chunk at i: "March third 1980", "the 3rd of March"."""
     chunks = run.chunks
     n = len(chunks)
@@ -269,6 +272,15 @@ def _date_around_month(run: Run, i: int, used: list[bool]) -> tuple[int, int] | 
     if years:
         last_used += years
         end = chunks[last_used].end
+    day_chunk = chunks[first_used] if first_used < i else chunks[i + 1]
+    if (
+        chunks[i].month == 7
+        and day_chunk.value == 4
+        and not years
+        and first_used < i
+        and _cue(lower, chunks[first_used].start) != "dob"
+    ):
+        return None  # "the 4th of July" is the holiday, unless it is someone's birthday
     for k in range(first_used, last_used + 1):
         used[k] = True
     return start, end
@@ -435,7 +447,7 @@ def _maybe_address_or_age(
 # --- written identifiers --------------------------------------------------------------------
 
 
-_MRN_CUE_WORDS = ("mrn", "med", "member", "subscriber", "policy", "patient id")
+_MRN_CUE_WORDS = ("mrn", "med", "member", "subscriber", "policy", "patient id", "mbi")
 
 
 def _find_written(lower: str, out: list[Span]) -> None:
@@ -444,6 +456,8 @@ def _find_written(lower: str, out: list[Span]) -> None:
     # when a cue word occurs at all.
     if any(cue in lower for cue in _MRN_CUE_WORDS):
         out.extend(Span(*m.span("id"), Kind.MRN) for m in MRN_WRITTEN_RE.finditer(lower))
+    if "box" in lower:
+        out.extend(Span(*m.span(), Kind.ADDRESS) for m in PO_BOX_RE.finditer(lower))
 
 
 def _find_emails(text: str, lower: str, out: list[Span]) -> None:
@@ -590,7 +604,12 @@ def _starts_name(
 ) -> bool:
     """Does a name start at this capitalised word?"""
     if word in NOT_NAMES:
-        return cued and word in firsts and word not in NAME_CUE_STOPWORDS
+        # "this is Will Harris": a modal after a cue is a name when a surname follows it
+        return (
+            cued
+            and (word in firsts or word in AMBIGUOUS_FIRST_NAMES)
+            and (word not in NAME_CUE_STOPWORDS or nxt in lasts)
+        )
     if word in firsts:
         return word not in AMBIGUOUS_FIRST_NAMES or cued or (nxt is not None and nxt in lasts)
     if cued and word not in NAME_CUE_STOPWORDS:

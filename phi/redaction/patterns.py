@@ -369,7 +369,7 @@ AGE_PERSON_BEFORE_RE = re.compile(
 AGE_PERSON_AFTER_RE = re.compile(r"\s*(?:now\b|this\b|next\b|[,.;!?]|$|and\b|but\b|so\b)")
 
 STREET_AFTER_RE = re.compile(
-    r"\s+(?:(?:north|south|east|west|[nsew]\.?)\s+)?"
+    r"\s+(?:(?:north|south|east|west|[nsew]\.?)\s+)?(?:\d{1,3}(?:st|nd|rd|th)\s+)?"
     r"(?:(?!(?:at|on|in|to|the|and|for|of|is|a|my|or|by|from|pm|am|with|see|seeing|doctor|dr|o.clock|times?|days?|weeks?|hours?|minutes?|pills?|tablets?|mg)\b)[a-z][a-z'.\-]*\s+){0,3}?(?:"
     + STREET_SUFFIXES
     + r")\b(?:\.?,?\s*(?:apartment|apt\.?|unit|suite|ste\.?|#)\s*#?\s*[a-z0-9\-]{1,6}\b)?"
@@ -391,8 +391,9 @@ DATE_NUMERIC_RE = re.compile(
 )
 MRN_WRITTEN_RE = re.compile(
     r"\b(?:mrn|med(?:ical)? rec(?:ord)?(?: no\.?| number| #)?|member id|member #|member no\.?"
-    r"|subscriber id|policy (?:no\.?|number|#)|patient id)\s*(?:is|:|#|no\.?)?\s*(?:is\s+)?#?\s*"
-    r"(?P<id>[a-z]{0,4}-?\d[\d\-]{2,15}[a-z]?|[a-z]{1,4}\d{4,12})\b"
+    r"|subscriber id|policy (?:no\.?|number|#)|patient id|medicare (?:number|id|#)|mbi)\s*(?:is|:|#|no\.?)?\s*(?:is\s+)?#?\s*"
+    r"(?P<id>[a-z]{0,4}-?\d[\d\-]{2,15}[a-z]?|[a-z]{1,4}\d{4,12}"
+    r"|\d[a-z0-9]{2,5}(?:-[a-z0-9]{2,6}){1,3})\b"
 )
 ALNUM_ID_RE = re.compile(r"\b[A-Z]{1,4}-?\d{6,12}\b|\b\d{6,12}-?[A-Z]{1,3}\b")
 EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9._%+\-]{1,64}$")
@@ -400,9 +401,10 @@ EMAIL_DOMAIN_RE = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,2
 
 # Spoken e-mail: "... at gmail dot com"; the local part is collected backwards in Python.
 SPOKEN_EMAIL_DOMAIN_RE = re.compile(
-    r"\b(?:at|@)\s+(?:[a-z0-9\-]+\s+(?:dot|period)\s+){1,3}"
+    r"\b(?:at|@)\s+(?:(?:[a-z0-9\-]+\s+(?:dot|period)\s+){1,3}|[a-z0-9\-]+\.(?:[a-z0-9\-]+\.){0,2})"
     r"(?:com|net|org|edu|gov|us|io|co|info|biz|me|uk|ca)\b"
 )
+PO_BOX_RE = re.compile(r"\bp\.?\s?o\.?\s+box\s+\d{1,8}\b")
 EMAIL_LOCAL_STOP = frozenset(
     _words(
         """
