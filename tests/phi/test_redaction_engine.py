@@ -38,6 +38,18 @@ def kinds(text: str, **kwargs: object) -> list[str]:
         ("I was born the fifth of July, nineteen eighty-two.", "I was born the [DATE]."),
         ("Hi, this is Sarah Johnson.", "Hi, this is [NAME]."),
         ("my name is maria garcia", "my name is [NAME]"),
+        ("three one two. five five five. zero one three four.", "[PHONE]."),
+        ("born in March of 1980", "born in [DATE]"),
+        ("He turned 100 last week.", "He turned [AGE] last week."),
+        ("this is Will Harris", "this is [NAME]"),
+        ("it's jsmith at example.com", "it's [EMAIL]"),
+        ("Medicare number 1EG4-TE5-MK73", "Medicare number [MRN]"),
+        ("Send it to PO Box 4412.", "Send it to [ADDRESS]."),
+        ("That's right, it's Chen, C-H-E-N", "That's right, it's [NAME]"),
+        ("My number is (212) 555-0100 extension 4.", "My number is [PHONE] extension 4."),
+        ("her birthday is on the fourth of July", "her birthday is on the [DATE]"),
+        ("Insurance ID number is XDP 442 918 337.", "Insurance ID number is [MRN]."),
+        ("My grandmother is 94 and she fell.", "My grandmother is [AGE] and she fell."),
     ],
 )
 def test_redact_masks_written_and_spoken_phi(text: str, expected: str) -> None:
@@ -61,6 +73,12 @@ def test_redact_masks_written_and_spoken_phi(text: str, expected: str) -> None:
         "Temperature ninety eight point six, pulse seventy two.",
         "BP 128/82, HR 76, take 1 tablet daily for 30 days.",
         "I've been on it since 2019.",
+        "Are you still open on the 4th of July?",
+        "May I put you on hold? The doctor said to come back in May.",
+        "Is 3 pm okay, or do you prefer 3:30?",
+        "Room 2114 is down the hall, dial 1 for appointments.",
+        "Take 1/2 tablet at night; we are open 24/7.",
+        "My insurance is Blue Cross Blue Shield.",
     ],
 )
 def test_redact_leaves_ordinary_numbers_and_words_alone(text: str) -> None:
