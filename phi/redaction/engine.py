@@ -50,6 +50,7 @@ from .patterns import (
     SPOKEN_EMAIL_DOMAIN_RE,
     STATE_BEFORE_RE,
     STREET_AFTER_RE,
+    STREET_SUFFIXES,
     WEAK_CUE_SET,
     Kind,
     first_names,
@@ -128,10 +129,19 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
     found: list[Span] = []
     # Gates: one cheap pass collects the text's words, and each detector runs only when its
     # trigger words occur. Most utterances ("okay, Thursday works") skip most detectors.
-    vocab = set(_VOCAB_RE.findall(lower))
+    words = _VOCAB_RE.findall(lower)
+    vocab = set(words)
     has_digit = _DIGIT_RE.search(text) is not None
+    number_words = (
+        0 if vocab.isdisjoint(NUMBER_VOCAB) else sum(map(NUMBER_VOCAB.__contains__, words))
+    )
     runs: list[Run] = []
-    if has_digit or not vocab.isdisjoint(NUMBER_VOCAB):
+    # A lone number word ("the first one") is PHI only as an age or a house number.
+    if (
+        has_digit
+        or number_words >= 2
+        or (number_words == 1 and ("ninety" in vocab or not vocab.isdisjoint(STREET_WORDS)))
+    ):
         runs = number_runs(lower, text)
         for run in runs:
             _classify_run(run, text, lower, found)
@@ -143,10 +153,13 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
         _find_emails(text, lower, found)
     if not vocab.isdisjoint(_SPELLING_LETTERS):
         _find_spelled(lower, found)
+    # Names need a lexicon word, a strong cue ("my name is"), or a softer cue ("this is")
+    # followed somewhere by a capitalised word that does not open a sentence.
     if (
-        not vocab.isdisjoint(NAME_TRIGGER_WORDS)
-        or not vocab.isdisjoint(first_names())
+        not vocab.isdisjoint(first_names())
         or not vocab.isdisjoint(last_names())
+        or not vocab.isdisjoint(LOOSE_TRIGGER_WORDS)
+        or (not vocab.isdisjoint(NAME_TRIGGER_WORDS) and _MID_CAPITAL_RE.search(text))
     ):
         _find_names(text, lower, found)
     matcher = _matcher_for(known)
@@ -158,6 +171,9 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
 
 
 _VOCAB_RE = re.compile(r"[a-z']+")
+_MID_CAPITAL_RE = re.compile(r"[a-z0-9,;:][ \t]+[A-Z][a-z]")
+LOOSE_TRIGGER_WORDS = frozenset(("name", "name's", "mr", "mrs", "ms", "mister"))
+STREET_WORDS = frozenset(STREET_SUFFIXES.split("|"))
 _DIGIT_RE = re.compile(r"\d")
 # Single letters that start a spelling; "a" and "i" are words, so they alone never do.
 _SPELLING_LETTERS = frozenset("bcdefghjklmnopqrstuvwxyz")
