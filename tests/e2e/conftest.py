@@ -27,9 +27,13 @@ def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the session."""
+    """One headless Chromium per module.
+
+    Module scope on purpose: Playwright's sync API keeps an asyncio loop running in this
+    thread while it is open, which would break every async test collected after it.
+    """
     executable = chromium_path()
     if executable is None:
         pytest.skip("no Chromium: `apt-get install chromium` (CI installs it)")
