@@ -202,6 +202,7 @@ class CallBridge:
         self._action_mark: str | None = None
         self._action_mark_echoed = asyncio.Event()
         self._records: asyncio.Queue = asyncio.Queue()
+        self._record_task: asyncio.Task | None = None
         self._closed = False
         self._twilio_open = True
 
@@ -218,7 +219,7 @@ class CallBridge:
             return
         self.state = "live"
         logger.info("voice.bridge.live call_sid=%s provider=%s", self.call_sid, self.provider)
-        self._spawn(self._record_worker())
+        self._record_task = self._spawn(self._record_worker())
         self._spawn(self._realtime_reader())
         self._spawn(self._timers())
         self._enqueue_record(self.services.connected(provider=self.provider))
@@ -226,18 +227,19 @@ class CallBridge:
             await self._realtime_send({"type": "response.create"})
 
     async def close(self, *, outcome: str = "abandoned") -> None:
-        """End the call: cancel and await every task, close the realtime socket, finish the record."""
+        """End the call: stop the loops and close the realtime socket at once, then the records."""
         if self._closed:
             return
         self._closed = True
         self._twilio_open = False
         self.outcome = self.outcome or outcome
         current = asyncio.current_task()
-        workers = [t for t in self._tasks if t is not current]
-        # Let queued transcript writes land before the call record is closed.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._records.join(), timeout=5)
+        records = self._record_task
+        workers = [t for t in self._tasks if t is not current and t is not records]
         try:
+            # The caller is gone: nothing more goes to or comes from the model, so the realtime
+            # socket closes now, not after the record writes (which may queue behind other
+            # calls' database work when many calls hang up together).
             for task in workers:
                 task.cancel()
             for task in workers:
@@ -247,6 +249,13 @@ class CallBridge:
             self.state = "closed"
             if self.session is not None:
                 await self.session.close()
+            # Let queued transcript writes land before the call record is closed.
+            if records is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._records.join(), timeout=5)
+                records.cancel()
+                with contextlib.suppress(BaseException):
+                    await records
             try:
                 await self.services.finish(outcome=self.outcome)
             except Exception as exc:

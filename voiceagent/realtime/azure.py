@@ -11,12 +11,14 @@ from django.conf import settings
 from openai import AsyncAzureOpenAI, OpenAIError
 
 from voiceagent.realtime.base import (
+    WEBSOCKET_OPTIONS,
     RealtimeError,
     RealtimeProvider,
     RealtimeSession,
     SessionConfig,
     open_sdk_session,
     register,
+    sdk_client,
 )
 
 
@@ -40,9 +42,11 @@ class AzureOpenAIRealtimeProvider(RealtimeProvider):
         if not kwargs["azure_endpoint"]:
             raise RealtimeError("azure-openai realtime is not configured (AZURE_OPENAI_ENDPOINT)")
         try:
-            client = AsyncAzureOpenAI(**kwargs)
+            client = sdk_client(AsyncAzureOpenAI, **kwargs)
         except OpenAIError as exc:
             raise RealtimeError("azure-openai realtime is not configured") from exc
         deployment = settings.AZURE_OPENAI_REALTIME_DEPLOYMENT or config.model
-        manager = client.realtime.connect(model=deployment)
+        manager = client.realtime.connect(
+            model=deployment, websocket_connection_options=WEBSOCKET_OPTIONS
+        )
         return await open_sdk_session(manager, config, provider=self.name)

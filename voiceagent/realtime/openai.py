@@ -10,12 +10,14 @@ from typing import Any
 from openai import AsyncOpenAI, OpenAIError
 
 from voiceagent.realtime.base import (
+    WEBSOCKET_OPTIONS,
     RealtimeError,
     RealtimeProvider,
     RealtimeSession,
     SessionConfig,
     open_sdk_session,
     register,
+    sdk_client,
 )
 
 
@@ -31,8 +33,10 @@ class OpenAIRealtimeProvider(RealtimeProvider):
     async def open(self, config: SessionConfig) -> RealtimeSession:
         """Connect to the realtime endpoint for `config.model` and configure the session."""
         try:
-            client = AsyncOpenAI(**self._client_kwargs)
+            client = sdk_client(AsyncOpenAI, **self._client_kwargs)
         except OpenAIError as exc:  # no API key configured
             raise RealtimeError("openai realtime is not configured") from exc
-        manager = client.realtime.connect(model=config.model)
+        manager = client.realtime.connect(
+            model=config.model, websocket_connection_options=WEBSOCKET_OPTIONS
+        )
         return await open_sdk_session(manager, config, provider=self.name)
