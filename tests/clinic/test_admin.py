@@ -101,7 +101,12 @@ def test_permission_matrix_for_every_clinic_admin_view(client, tenants, who):
     for model in MODELS:
         viewable = model in CAN_VIEW[who]
         expected_view = HTTPStatus.OK if viewable else HTTPStatus.FORBIDDEN
-        assert client.get(_url(model, "changelist")).status_code == expected_view, model
+        listing = client.get(_url(model, "changelist"))
+        assert listing.status_code == expected_view, model
+        if viewable:  # content: own row linked, the other practice's row absent
+            body = listing.content.decode()
+            assert _url(model, "change", objects["own"][model]) in body, model
+            assert _url(model, "change", objects["other"][model]) not in body, model
         # A staff user with no role belongs to no practice: practice A's rows are not theirs.
         expected_change = HTTPStatus.NOT_FOUND if who == "no_role" else expected_view
         assert client.get(_url(model, "change", objects["own"][model])).status_code == (
