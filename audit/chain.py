@@ -242,12 +242,21 @@ def chain_integrate(
     while max_batches is None or batches < max_batches:
         n = _integrate_one_batch(batch_size=batch_size, wait=wait, using=using)
         if n is None:
-            break
+            break  # the holder re-checks after it releases the lock (below), so it sees ours
         sealed += n
         batches += 1
-        if n < batch_size:
+        # Re-check only now, after our batch committed and the lock was released: a writer
+        # whose try-lock failed while we held it committed before we released, but possibly
+        # after our SELECT of pending rows, so it relies on this check to get sealed.
+        if n < batch_size and not _pending_exists(using=using):
             break
     return sealed
+
+
+def _pending_exists(*, using: str) -> bool:
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE seq IS NULL)")  # noqa: S608 - constant table name
+        return bool(cursor.fetchone()[0])
 
 
 def _integrate_one_batch(*, batch_size: int, wait: bool, using: str) -> int | None:

@@ -8,9 +8,11 @@ import pytest
 from django.db import connection
 
 from audit.actions import AuditAction
-from audit.chain import chain_integrate
+from audit.chain import chain_integrate, pending_count
+from audit.models import AuditEvent
 from audit.services import audit_record
 from audit.verify import chain_verify
+from tests.audit.conftest import record_events
 
 WRITERS = 8
 EVENTS_PER_WRITER = 500
@@ -59,3 +61,41 @@ def test_eight_writers_times_500_events_make_one_gap_free_chain(worm_dir):
         total, distinct, low, high = cursor.fetchone()
     assert total == distinct == high == result.events
     assert low == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_event_committed_while_the_holder_seals_is_sealed_by_the_holder(settings, monkeypatch):
+    # The race: a writer commits after the lock holder has read the pending rows but before
+    # it releases the lock; the writer's try-lock fails, so only the holder can seal it.
+    from audit import chain
+
+    settings.AUDIT_INTEGRATE_ON_COMMIT = False
+    (first,) = record_events(1)
+    settings.AUDIT_INTEGRATE_ON_COMMIT = True
+    original_seal = chain._seal
+    late: list = []
+
+    def seal_while_a_writer_commits(rows, head):
+        if not late:
+            thread = threading.Thread(target=_commit_one_event, args=(late,))
+            thread.start()
+            thread.join()
+            assert pending_count() == 2, "the writer's try-lock should have failed"
+        return original_seal(rows, head)
+
+    monkeypatch.setattr(chain, "_seal", seal_while_a_writer_commits)
+
+    assert chain_integrate(wait=False) == 2
+
+    assert pending_count() == 0
+    assert [e.seq for e in late] == [None]  # it was still pending when its writer returned
+    assert set(AuditEvent.objects.values_list("id", "seq")) == {(first.id, 1), (late[0].id, 2)}
+    assert chain_verify(check_checkpoints=False).ok
+
+
+def _commit_one_event(out: list) -> None:
+    try:
+        out.extend(record_events(1))  # autocommit: commits, then its integration try-locks
+    finally:
+        connection.close()
