@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db.models import QuerySet
@@ -29,9 +30,10 @@ from django.http import HttpRequest
 
 from audit.actions import AuditAction
 from audit.admin_mixins import AuditedReadAdminMixin
-from clinic import selectors, services
+from clinic import errors, selectors, services
 from clinic.admin_scoping import PracticeScopedAdminMixin, ScopedRelatedFieldListFilter
 from clinic.models import (
+    CHANGEABLE_STATUSES,
     Appointment,
     AppointmentStatus,
     Patient,
@@ -369,9 +371,34 @@ def _initials(patient: Patient) -> str:
     return f"{last}{MASK}, {first}{MASK}"
 
 
+class AppointmentAdminForm(forms.ModelForm):
+    """Refuses, on the form, moving or cancelling an appointment that is past that stage."""
+
+    class Meta:
+        model = Appointment
+        fields = "__all__"  # noqa: DJ007 - the admin decides which fields it shows
+
+    def clean(self) -> dict[str, Any]:
+        """Times, provider or cancellation change only while booked or confirmed."""
+        data = super().clean()
+        if self.instance._state.adding:
+            return data
+        before = self.initial.get("status")
+        moving = bool(set(self.changed_data) & {"start", "end", "provider"})
+        cancelling = (
+            "status" in self.changed_data and data.get("status") == AppointmentStatus.CANCELLED
+        )
+        if (moving or cancelling) and before not in CHANGEABLE_STATUSES:
+            label = AppointmentStatus(before).label.lower() if before else "closed"
+            raise forms.ValidationError(errors.APPOINTMENT_NOT_BOOKABLE.format(status=label))
+        return data
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
     """Appointments; the reason is PHI and shown only on the detail page."""
+
+    form = AppointmentAdminForm
 
     audit_resource_type = "clinic.appointment"
     audit_view_action = AuditAction.APPOINTMENT_VIEW
@@ -440,7 +467,10 @@ class AppointmentAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
                 )
             _adopt(obj, saved)
             return
-        # The form already applied the new values to obj; the services re-check them.
+        # The form already applied the new values to obj; the services re-check them,
+        # starting from the status the appointment had (AppointmentAdminForm checked it).
+        new_status = obj.status
+        obj.status = form.initial.get("status", obj.status)
         if changed & {"start", "end", "provider"}:
             services.appointment_reschedule(
                 actor=request.user,
@@ -449,8 +479,7 @@ class AppointmentAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
                 end=data["end"],
                 provider=data["provider"],
             )
-        if "status" in changed and data["status"] == AppointmentStatus.CANCELLED:
-            obj.status = form.initial.get("status", obj.status)
+        if "status" in changed and new_status == AppointmentStatus.CANCELLED:
             services.appointment_cancel(actor=request.user, appointment=obj)
             changed.discard("status")
         updates = {n: data[n] for n in changed & {"status", "reason"}}

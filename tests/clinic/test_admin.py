@@ -456,3 +456,27 @@ def test_practice_id_of_reads_text_practice_ids_as_uuids(tenants):
     row = SimpleNamespace(practice_id=str(tenants.a.pk))
     assert model_admin.practice_id_of(row) == tenants.a.pk
     assert model_admin.practice_id_of(SimpleNamespace(practice_id="garbage")) is None
+
+
+def test_moving_a_completed_appointment_is_refused_on_the_form(client, tenants):
+    appointment = AppointmentFactory(practice=tenants.a, status="completed")
+    client.force_login(tenants.staff[Role.FRONT_DESK])
+    later = appointment.start + dt.timedelta(days=1)
+    response = client.post(
+        _url("appointment", "change", appointment),
+        {
+            "practice": str(tenants.a.pk),
+            "patient": str(appointment.patient_id),
+            "provider": str(appointment.provider_id),
+            "start_0": later.strftime("%Y-%m-%d"),
+            "start_1": later.strftime("%H:%M:%S"),
+            "end_0": later.strftime("%Y-%m-%d"),
+            "end_1": (later + dt.timedelta(minutes=30)).strftime("%H:%M:%S"),
+            "status": "completed",
+            "reason": appointment.reason,
+        },
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "this one is completed" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.start != later
