@@ -7,6 +7,10 @@ error reports, egress) also masks those values in all their written and spoken f
 `redaction_scope()` opens a fresh scope and restores the previous one on exit; the middleware
 opens one per request, the voice consumer one per call.
 
+The contextvar holds a mutable scope object, not the values themselves: a call's tasks are
+started before the caller is verified, and `add_known` in the tool task must reach the audio
+and logging tasks of the same call, which share the scope object but not later `set()`s.
+
 Invariant: values live only in memory for the scope's life; they are never logged or stored.
 """
 
@@ -39,9 +43,17 @@ KEY_ALIASES = {
     "ssn": "ssn",
 }
 
-_KNOWN: ContextVar[tuple[tuple[str, tuple[str, ...]], ...]] = ContextVar(
-    "phi_redaction_known", default=()
-)
+
+class _Scope:
+    """One request's or call's known values; shared by every task of that request or call."""
+
+    __slots__ = ("known",)
+
+    def __init__(self, known: Known | None = None) -> None:
+        self.known: Known = known or {}
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("phi_redaction_scope", default=None)
 
 
 def normalize_known(values: Mapping[str, object]) -> Known:
@@ -73,25 +85,31 @@ def merge_known(base: Mapping[str, tuple[str, ...]], extra: Mapping[str, object]
 
 def current_known() -> Known:
     """The known values of the current request or call."""
-    return dict(_KNOWN.get())
+    scope = _SCOPE.get()
+    return dict(scope.known) if scope is not None else {}
 
 
 def add_known(values: Mapping[str, object] | None = None, /, **kwargs: object) -> None:
     """Add values (e.g. the verified caller's name and date of birth) to the current scope."""
-    merged = merge_known(current_known(), {**(values or {}), **kwargs})
-    _KNOWN.set(tuple(sorted(merged.items())))
+    scope = _SCOPE.get()
+    if scope is None:  # no request or call scope open: start one for this context
+        scope = _Scope()
+        _SCOPE.set(scope)
+    scope.known = merge_known(scope.known, {**(values or {}), **kwargs})
 
 
 def clear_known() -> None:
     """Forget every known value in the current scope (e.g. when a call ends)."""
-    _KNOWN.set(())
+    scope = _SCOPE.get()
+    if scope is not None:
+        scope.known = {}
 
 
 @contextmanager
 def redaction_scope(known: Mapping[str, object] | None = None) -> Iterator[None]:
     """A fresh scope (optionally seeded); the previous one comes back on exit."""
-    token = _KNOWN.set(tuple(sorted(normalize_known(known or {}).items())))
+    token = _SCOPE.set(_Scope(normalize_known(known or {})))
     try:
         yield
     finally:
-        _KNOWN.reset(token)
+        _SCOPE.reset(token)
