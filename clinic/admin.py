@@ -110,6 +110,16 @@ class ClinicModelAdmin(PracticeScopedAdminMixin, admin.ModelAdmin):
 
     list_per_page = 100
     list_max_show_all = 200
+    # Fields the update services never change: shown read-only once the row exists, so an
+    # edit is never silently dropped.
+    fixed_on_change: tuple[str, ...] = ("practice",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """Declared read-only fields, plus fixed_on_change for existing rows."""
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return readonly
+        return (*readonly, *(f for f in self.fixed_on_change if f not in readonly))
 
 
 @admin.register(Practice)
@@ -119,10 +129,7 @@ class PracticeAdmin(ClinicModelAdmin):
     list_display = ("name", "slug", "main_phone", "timezone")
     search_fields = ("name", "slug")
     readonly_fields = ("created_at",)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        """The slug is fixed once the practice exists (other systems may key on it)."""
-        return (*self.readonly_fields, "slug") if obj is not None else self.readonly_fields
+    fixed_on_change = ("slug",)  # other systems may key on it
 
     def save_model(self, request: HttpRequest, obj: Practice, form: Any, change: bool) -> None:
         """Create or update through the practice services."""
@@ -151,6 +158,7 @@ class StaffMembershipAdmin(ClinicModelAdmin):
     """Who works where, in which role."""
 
     list_display = ("user", "practice", "role", "created_at")
+    fixed_on_change = ("user", "practice")
     list_filter = (("practice", ScopedRelatedFieldListFilter), "role")
     search_fields = ("user__username", "user__first_name", "user__last_name")
     list_select_related = ("user", "practice")
@@ -399,6 +407,7 @@ class AppointmentAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
     """Appointments; the reason is PHI and shown only on the detail page."""
 
     form = AppointmentAdminForm
+    fixed_on_change = ("practice", "patient")
 
     audit_resource_type = "clinic.appointment"
     audit_view_action = AuditAction.APPOINTMENT_VIEW

@@ -480,3 +480,21 @@ def test_moving_a_completed_appointment_is_refused_on_the_form(client, tenants):
     assert "this one is completed" in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.start != later
+
+
+def test_practice_admin_changes_a_role_but_cannot_move_the_membership(client, tenants):
+    member = UserFactory()
+    membership = StaffMembershipFactory(practice=tenants.a, user=member, role="front_desk")
+    client.force_login(tenants.staff[Role.PRACTICE_ADMIN])
+    response = client.post(
+        _url("staffmembership", "change", membership),
+        {"practice": str(tenants.b.pk), "user": str(tenants.superuser.pk), "role": "clinician"},
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    membership.refresh_from_db()
+    assert (membership.practice, membership.user, membership.role) == (
+        tenants.a,
+        member,
+        "clinician",
+    )
+    assert membership.user.groups.filter(name="Clinician").exists()
