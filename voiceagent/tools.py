@@ -42,6 +42,7 @@ from clinic.errors import ClinicError, SlotUnavailableError
 from clinic.models import Appointment, Patient, Provider
 from clinic.selectors import appointment_list_for_patient, open_slots, patient_find_by_identity
 from clinic.services import appointment_book, appointment_cancel, appointment_reschedule
+from phi.redaction.context import add_known
 from voiceagent import services
 from voiceagent.dates import parse_caller_date
 
@@ -362,6 +363,14 @@ def _verify_identity(state: CallState, args: dict[str, str]) -> ToolResult:
             )
             _audit_tool(state, name="verify_identity", outcome="verified")
     if patient is not None:
+        # From here on the call's logs and redacted transcripts mask this caller's own values
+        # in every spoken form (the consumer opened the call's redaction scope).
+        add_known(
+            name=[patient.first_name, patient.last_name],
+            date_of_birth=patient.date_of_birth,
+            phone=patient.phone,
+            mrn=patient.mrn,
+        )
         return ToolResult({"ok": True, "verified": True})
     if attempts_left <= 0:
         state.transfer_offered = True
