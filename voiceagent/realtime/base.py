@@ -16,6 +16,7 @@ and receipt for reconnects we do not use); closing is bounded so hang-up frees t
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -163,10 +164,14 @@ class SdkRealtimeSession(RealtimeSession):
         self._connection = connection
         self._provider = provider
         self._closed = False
-        # The SDK's underlying websockets connection, for audio appends (see module docstring);
-        # the SDK's own send_raw if this SDK version keeps it elsewhere.
+        # The SDK's underlying websockets connection carries the per-frame traffic (see the
+        # module docstring); the SDK's own methods if this SDK version keeps it elsewhere.
         ws = getattr(connection, "_connection", None)
-        self._send_audio = ws.send if callable(getattr(ws, "send", None)) else connection.send_raw
+        direct = callable(getattr(ws, "send", None)) and callable(getattr(ws, "recv", None))
+        self._send_audio = ws.send if direct else connection.send_raw
+        self._recv_bytes = (
+            functools.partial(ws.recv, decode=False) if direct else connection.recv_bytes
+        )
 
     async def send(self, event: dict[str, Any]) -> None:
         """Send one client event through the SDK's typed `send`."""
@@ -182,9 +187,12 @@ class SdkRealtimeSession(RealtimeSession):
 
     async def recv(self) -> dict[str, Any]:
         """Receive and parse the next server event."""
-        data = await self._guard(self._connection.recv_bytes())
         try:
-            event = json.loads(data)
+            event = json.loads(await self._recv_bytes())
+        except ConnectionClosed as exc:
+            raise RealtimeDisconnectedError(f"{self._provider} connection closed") from exc
+        except OSError as exc:
+            raise RealtimeDisconnectedError(f"{self._provider} connection failed") from exc
         except ValueError as exc:
             raise RealtimeError(f"{self._provider} sent a frame that is not JSON") from exc
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
