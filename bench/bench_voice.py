@@ -27,10 +27,38 @@ ROOT = Path(__file__).resolve().parent.parent
 CALL_COUNTS = tuple(int(n) for n in os.environ.get("BENCH_VOICE_CALLS", "1,50,200").split(","))
 MEASURE_S = float(os.environ.get("BENCH_VOICE_SECONDS", "8"))
 KINDS = {"relay": "bench.voice_relay:application", "ours": "config.asgi:application"}
+# Before each phase, wait (bounded) for the rest of the machine to be quiet: other engineers'
+# tests share these 2 cores, and a phase measured under their load measures them.
+QUIET_BUSY_PCT = float(os.environ.get("BENCH_VOICE_QUIET_PCT", "30"))  # % of one core
+QUIET_WAIT_S = float(os.environ.get("BENCH_VOICE_QUIET_WAIT", "45"))
 # Targets from the issue.
 ADDED_P50_MS = 0.5
 RESOURCE_RATIO = 1.5
 TRUNCATE_P99_MS = 40.0
+
+
+def _busy_pct(seconds: float = 1.0) -> float:
+    """CPU busy on the whole machine over `seconds`, in % of one core."""
+    import time
+
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+        return sum(values) - values[3] - values[4], sum(values)
+
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(1, total1 - total0) * 100 * (os.cpu_count() or 1)
+
+
+async def _wait_quiet() -> float:
+    """Wait until the machine is quiet or QUIET_WAIT_S passed; the last busy figure."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + QUIET_WAIT_S
+    busy = await asyncio.to_thread(_busy_pct)
+    while busy > QUIET_BUSY_PCT and loop.time() < deadline:
+        busy = await asyncio.to_thread(_busy_pct)
+    return busy
 
 
 def _saturation(row: dict) -> str:
@@ -71,6 +99,7 @@ async def _phase(
             tokens = ["relay"] * calls
         calls_file = Path(stack._tmp.name) / "calls.json"
         calls_file.write_text(json.dumps(list(zip(sids, tokens, strict=True))))
+        busy_before = await _wait_quiet()
         signature = sign(
             PUBLIC_BASE_URL.replace("https://", "wss://") + "/voice/twilio/stream/", AUTH_TOKEN
         )
@@ -109,6 +138,7 @@ async def _phase(
         row["loop"] = (
             err.decode().split("loop=", 1)[-1].split()[0] if "loop=" in err.decode() else ""
         )
+        row["busy_before_pct"] = busy_before
         row["saturated"] = _saturation(row)
         return row
 
