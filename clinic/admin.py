@@ -23,10 +23,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from audit.actions import AuditAction
 from audit.admin_mixins import AuditedReadAdminMixin
@@ -43,6 +46,7 @@ from clinic.models import (
     StaffMembership,
 )
 from clinic.roles import PATIENT_PHI_PERMISSION, role_allows
+from phi.redaction.context import add_known
 
 MASK = "•••"
 PATIENT_DETAIL_FIELDS = (
@@ -343,6 +347,63 @@ class PatientAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
         # A handful of ids; a literal IN list keeps the planner on the primary key.
         return queryset.filter(pk__in=list(matches.values_list("pk", flat=True))), False
 
+    change_form_template = "admin/clinic/patient/change_form.html"
+
+    def get_urls(self) -> list:
+        """The standard patient URLs plus the PHI erase confirmation."""
+        erase = path(
+            "<path:object_id>/erase-phi/",
+            self.admin_site.admin_view(self.erase_phi_view),
+            name="clinic_patient_erase_phi",
+        )
+        return [erase, *super().get_urls()]
+
+    def can_erase_phi(self, request: HttpRequest, obj: Patient) -> bool:
+        """Erasing PHI takes the delete permission in the patient's own practice."""
+        return obj.phi_erased_at is None and self.role_allows(request, obj, "delete")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ):
+        """The change page, with the erase button for those who may erase."""
+        obj = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), "can_erase_phi": self.can_erase_phi(request, obj)}
+        if phi_visibility(request)(obj) and obj.phi_erased_at is None:
+            # This request serves this patient: its logs mask the patient's own values too.
+            add_known(
+                name=[obj.first_name, obj.last_name],
+                date_of_birth=obj.date_of_birth,
+                phone=obj.phone,
+                mrn=obj.mrn,
+                email=obj.email,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def erase_phi_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Confirm, then erase the patient's PHI (rows and audit history are kept)."""
+        obj = self.get_object(request, object_id)  # another practice's patient: 404
+        if not self.can_erase_phi(request, obj):
+            raise PermissionDenied
+        form = ErasePHIForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.patient_phi_erase(
+                actor=request.user, patient=obj, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, ERASE_DONE_MESSAGE)
+            return HttpResponseRedirect(
+                reverse(
+                    "admin:clinic_patient_change", args=[obj.pk], current_app=self.admin_site.name
+                )
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "object": obj,
+            "form": form,
+            "title": "Erase this patient's PHI",
+        }
+        return TemplateResponse(request, "admin/clinic/patient/erase_phi.html", context)
+
     def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
         """Create through patient_create; changes through patient_update."""
         data = form.cleaned_data
@@ -359,6 +420,21 @@ class PatientAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
             **{n: data.get(n) for n in services.PATIENT_EDITABLE_FIELDS},
         )
         _adopt(obj, saved)
+
+
+ERASE_DONE_MESSAGE = "The patient's PHI was erased. The record and its audit history remain."
+ERASE_REASON_REQUIRED = "Say why the PHI is erased (for example the request's reference)."
+
+
+class ErasePHIForm(forms.Form):
+    """The erase confirmation: a reason, required (recorded as given, not stored as text)."""
+
+    reason = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 60}),
+        error_messages={"required": ERASE_REASON_REQUIRED},
+        help_text="Do not write PHI here.",
+    )
 
 
 def patient_label(patient: Patient, *, reveal: bool) -> str:

@@ -41,6 +41,7 @@ from clinic.models import (
     StaffMembership,
 )
 from clinic.roles import GROUP_NAMES, Role
+from clinic.signals import patient_phi_erased
 
 PATIENT_PHI_FIELDS = (
     "first_name",
@@ -300,6 +301,8 @@ def patient_phi_erase(*, actor: Any, patient: Patient, reason: str) -> Patient:
         appointment.reason = None
         with _acting(actor):
             appointment.save(update_fields=["reason", "updated_at"])
+    # Other apps erase what they hold about the patient, in this same transaction.
+    patient_phi_erased.send(sender=Patient, patient=patient, actor=actor)
     audit_record(
         action=AuditAction.PATIENT_PHI_ERASE,
         actor=actor,

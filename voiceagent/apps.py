@@ -13,7 +13,7 @@ class VoiceagentConfig(AppConfig):
     def ready(self) -> None:
         """Audit every change of a practice's voice settings (calls are audited by services)."""
         from audit.registry import audit_register
-        from voiceagent import models
+        from voiceagent import models, receivers  # noqa: F401 - receivers connect on import
 
         audit_register(
             models.PracticeVoiceSettings, resource_type="voiceagent.practicevoicesettings"
