@@ -196,7 +196,7 @@ def _cue(lower: str, start: int) -> str | None:
     """What the nearest cue word before `start` says the number is."""
     words = _CUE_SPLIT_RE.findall(lower, max(0, start - 48), start)
     for i in range(len(words) - 1, -1, -1):
-        word = words[i]
+        word = words[i].removesuffix("'s")
         kind = CUE_WORDS.get(word)
         if word in CUE_FOLLOWERS:
             before = words[i - 1] if i > 0 else ""
@@ -288,6 +288,18 @@ def _date_around_month(run: Run, i: int, used: list[bool], lower: str) -> tuple[
     if years:
         last_used += years
         end = chunks[last_used].end
+    else:
+        # "nineteen forty one, May fourth": the year said first
+        for back in (1, 2):
+            k = first_used - back
+            if (
+                k >= 0
+                and not any(used[k:first_used])
+                and year_chunks(run, k) == back
+                and len(run.digits(k, first_used)) == 4
+            ):
+                first_used, start = k, chunks[k].start
+                break
     day_chunk = chunks[first_used] if first_used < i else chunks[i + 1]
     if (
         chunks[i].month == 7
@@ -313,12 +325,21 @@ def _classify_digits(
     start, end = chunks[0].start, chunks[-1].end
     if (start > 0 and text[start - 1] in "$\u20ac\u00a3") or _AMOUNT_RE.fullmatch(text, start, end):
         return  # money: "$1,250.00", "1,250,000"
-    groups = digit_groups(run, first, last)
-    lens = [len(g) for g in groups]
     written = all(c.from_digits for c in chunks)
+    # Written digits are grouped as written ("555 0199"); spoken ones where the speaker paused.
+    lens = (
+        [len(c.digits) for c in chunks]
+        if written
+        else list(map(len, digit_groups(run, first, last)))
+    )
     gaps = "".join(c.gap for c in chunks[1:])
     # Short plain numbers (times, doses, counts) never depend on a cue: skip the look-back.
-    needs_cue = n >= 4 or len(chunks) >= 3 or (n >= 2 and 90 <= int(digits[:3]) <= 125)
+    needs_cue = (
+        n >= 4
+        or len(chunks) >= 3
+        or (n >= 2 and 90 <= int(digits[:3]) <= 125)
+        or (len(chunks) == 2 and not written)  # "(birthday) six seventeen"
+    )
     cue = _cue(lower, start) if needs_cue else None
     if written and n >= 5 and start > 0 and text[start - 1].isalpha():
         prefix = _ALNUM_PREFIX_RE.search(text, max(0, start - 5), start)
@@ -339,8 +360,8 @@ def _classify_digits(
                 letters = None  # "MRN 00412345": the label is not part of the id
         if letters is not None:
             start = letters.start()
-    if kind == Kind.PHONE and start > 0 and text[start - 1] == "(":
-        start -= 1  # "(555) 012-3456": the area code's bracket is part of the number
+    if kind == Kind.PHONE and start > 0 and text[start - 1] in "(+":
+        start -= 1  # "(555) 012-3456", "+1 555...": the bracket or plus is part of the number
     out.append(Span(start, end, kind))
 
 
@@ -392,6 +413,24 @@ def _kind_for_digits(
         return Kind.DATE  # "on 11/30", "since 3/4"; "1/2 tablet" has no such word before it
     if cue == "dob" and (len(chunks) >= 3 or n in (6, 8)) and plausible_date_digits(digits):
         return Kind.DATE
+    if (
+        not written
+        and len(lens) == 3
+        and cue not in ("phone", "ssn", "mrn")
+        and _is_written_date(digits, lens)
+    ):
+        return Kind.DATE  # "oh five, twenty one, two thousand and three": said in date groups
+    if (
+        cue == "dob"
+        and not written
+        and len(chunks) == 2
+        and not chunks[0].ordinal
+        and 1 <= chunks[0].value <= 12
+        and 1 <= chunks[1].value <= 31
+        and len(chunks[1].digits) <= 2
+    ):
+        return Kind.DATE  # "my birthday's six seventeen": month and day
+
     if cue == "ssn" and (n == 9 or n == 4):
         return Kind.SSN
     if cue == "mrn" and n >= 4:
@@ -527,8 +566,13 @@ def _find_spelled(lower: str, out: list[Span]) -> None:
         # "i a" and "a b" are speech; three letters, or a phonetic hint, are spelling.
         if letters < 3 and " as in " not in said and " like " not in said:
             continue
+        if _SPELLED_ABBREVIATION_RE.fullmatch(said):
+            continue  # "d o b", "s s n": the caller spelled a label, not a name
         kind = Kind.MRN if _cue(lower, m.start()) == "mrn" else Kind.NAME
         out.append(Span(m.start(), m.end(), kind))
+
+
+_SPELLED_ABBREVIATION_RE = re.compile(r"(?:d\W+o\W+b|s\W+s\W+n|m\W+r\W+n|i\W+d)\W*")
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -591,6 +635,16 @@ def _find_names(text: str, lower: str, out: list[Span]) -> None:
             if follow in NOT_NAMES and follow not in lasts:
                 break
             end_k += 1
+        # "Pt: Hollis, Wendell": a cued surname, a comma, then the given name
+        if (
+            is_cued
+            and end_k == k
+            and k + 1 < n
+            and caps[k + 1].group().lower() not in NAME_CUE_STOPWORDS
+            and text.startswith(", ", m.end())
+            and caps[k + 1].start() == m.end() + 2
+        ):
+            end_k = k + 1
         out.append(Span(m.start(), caps[end_k].end(), Kind.NAME))
         k = end_k + 1
 

@@ -402,7 +402,7 @@ EMAIL_DOMAIN_RE = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,2
 # Spoken e-mail: "... at gmail dot com"; the local part is collected backwards in Python.
 SPOKEN_EMAIL_DOMAIN_RE = re.compile(
     r"\b(?:at|@)\s+(?:(?:[a-z0-9\-]+\s+(?:dot|period)\s+){1,3}|[a-z0-9\-]+\.(?:[a-z0-9\-]+\.){0,2})"
-    r"(?:com|net|org|edu|gov|us|io|co|info|biz|me|uk|ca)\b"
+    r"(?:com|net|org|edu|gov|us|io|co|info|biz|me|uk|ca|test)\b"
 )
 PO_BOX_RE = re.compile(r"\bp\.?\s?o\.?\s+box\s+\d{1,8}\b")
 EMAIL_LOCAL_STOP = frozenset(
@@ -415,7 +415,7 @@ EMAIL_LOCAL_STOP = frozenset(
 )
 
 # Spelled letters: "S as in Sam, M I T H", "s-m-i-t-h", "J. O. N.".
-_LETTER = r"\b[a-z]\b\.?(?:\s+(?:as\s+in|like|for)\s+[a-z]+\b)?"
+_LETTER = r"\b[a-z]\b\.?(?:,?\s+(?:as\s+in|like|for)\s+[a-z]+\b)?"
 SPELLED_RE = re.compile(
     r"(?<![\w'])"
     + _LETTER
@@ -431,7 +431,14 @@ CAP_WORD_RE = re.compile(
 )
 # Cue phrases after which a capitalised word is taken as a name; found forwards in one pass,
 # the engine keeps the offsets where the following word starts.
-_RELATIVES = ["son", "daughter", "wife", "husband", "mother", "father", "mom", "dad"]
+_RELATIVES = [
+    *_words(
+        """
+    son daughter wife husband mother father mom dad grandmother grandfather grandma grandpa
+    grandson granddaughter brother sister aunt uncle partner caregiver
+    """
+    )
+]
 NAME_CUE_PHRASES = [
     *_phrases(
         """
@@ -444,6 +451,9 @@ NAME_CUE_PHRASES = [
         """
     ),
     *(f"my {who}" for who in _RELATIVES),
+    # "pt's daughter Corinne Vasko", "her husband Desmond": a relative, then a capitalised name
+    *_RELATIVES,
+    "caregiver for",
 ]
 LOOSE_CUE_PHRASES = [
     "last name",
@@ -479,7 +489,7 @@ WEAK_CUE_SET = frozenset(
     )
 ) | frozenset(f"my {who}" for who in _RELATIVES)
 EMAIL_TLDS = frozenset(
-    ["com", "net", "org", "edu", "gov", "us", "io", "co", "info", "biz", "me", "uk", "ca"]
+    ["com", "net", "org", "edu", "gov", "us", "io", "co", "info", "biz", "me", "uk", "ca", "test"]
 )
 NAME_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]{0,30}")
 

@@ -8,8 +8,10 @@ gold span of its kind; predictions in negative sentences are all false positives
 Invariant: the scorer reports counts and ratios only, never the text it scored.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from .corpus import Example
 from .patterns import Kind
@@ -55,6 +57,29 @@ def score(examples: Iterable[Example], redactor: Redactor) -> dict[str, dict[str
         row["precision"] = row["correct"] / row["predicted"] if row["predicted"] else 1.0
     order = [k.value for k in Kind] + ["ALL"]
     return {k: dict(counts[k]) for k in order if k in counts}
+
+
+_MARK_RE = re.compile(r"\[\[(NAME|DATE|PHONE|SSN|MRN|EMAIL|ADDRESS|AGE):(.+?)\]\]")
+
+
+def parse_marked(line: str, source: str = "heldout") -> Example:
+    """An example from a line with its PHI marked "[[KIND:text]]" (the marks are removed)."""
+    text = ""
+    spans: list[tuple[int, int, str]] = []
+    pos = 0
+    for m in _MARK_RE.finditer(line):
+        text += line[pos : m.start()]
+        spans.append((len(text), len(text) + len(m.group(2)), m.group(1)))
+        text += m.group(2)
+        pos = m.end()
+    text += line[pos:]
+    return Example(text, spans, source if spans else "negative")
+
+
+def load_marked(path: Path) -> list[Example]:
+    """Every non-blank, non-comment line of a marked file as an example."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [parse_marked(ln) for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
 def engine_redactor(text: str) -> list[tuple[int, int, str]]:

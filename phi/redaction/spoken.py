@@ -10,6 +10,7 @@ Invariant: work is linear in the input; every chunk keeps the character offsets 
 tokens it came from, so whatever the engine masks is exactly what was said.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from .patterns import (
@@ -108,6 +109,7 @@ def number_runs(lower: str, text: str | None = None) -> list[Run]:
 
 
 _PAIR_KEEP_WORDS = frozenset(("ninety", "hundred", "thousand"))
+_BIRTH_CUE_RE = re.compile(r"birth|\bborn\b|\bd\.?\s?o\.?\s?b\b")
 
 
 def _may_matter(lower: str, tokens: list[tuple[int, int, str, bool, str]]) -> bool:
@@ -116,6 +118,8 @@ def _may_matter(lower: str, tokens: list[tuple[int, int, str, bool, str]]) -> bo
         return _single_may_matter(lower, tokens[0])
     if len(tokens) > 2:
         return True
+    if _BIRTH_CUE_RE.search(lower, max(0, tokens[0][0] - 32), tokens[0][0]):
+        return True  # "my birthday's six seventeen": a month and a day
     # Two tokens ("three fifteen", "2 tablets", "room 4 12"): a time, dose or count unless a
     # month, a long digit group, an age word, a slash (11/30) or a street follows.
     for _, _, tok, is_digits, gap in tokens:
