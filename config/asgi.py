@@ -6,10 +6,17 @@ Twilio sends no Origin header; it is authenticated by signature and single-use t
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
+if settings.DEBUG:
+    # `make run` serves the admin's CSS and JS itself; production serves collected static
+    # files in front of Daphne.
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
