@@ -84,10 +84,9 @@ def _field_names(model: type[models.Model]) -> list[models.Field]:
 def _remember_loaded_values(sender: type[models.Model], instance: models.Model, **_: Any) -> None:
     # Raw stored values (ciphertext for encrypted fields), read from __dict__ so no lazy
     # decryption runs just to remember them.
-    values = instance.__dict__
-    instance.__dict__[_SNAPSHOT_ATTR] = {
-        f.attname: values[f.attname] for f in _field_names(sender) if f.attname in values
-    }
+    # A plain copy of the instance dict (a C-level copy, on every row a page loads); only the
+    # field attnames in it are ever compared.
+    instance.__dict__[_SNAPSHOT_ATTR] = instance.__dict__.copy()
 
 
 def _note_changed_fields(
