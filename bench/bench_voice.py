@@ -31,6 +31,10 @@ KINDS = {"relay": "bench.voice_relay:application", "ours": "config.asgi:applicat
 # tests share these 2 cores, and a phase measured under their load measures them.
 QUIET_BUSY_PCT = float(os.environ.get("BENCH_VOICE_QUIET_PCT", "30"))  # % of one core
 QUIET_WAIT_S = float(os.environ.get("BENCH_VOICE_QUIET_WAIT", "45"))
+# The measured processes (Daphne, the fake model, the driver) run at this nice level when the
+# bench may raise priority (root): on a shared machine it keeps other work from preempting them
+# mid-window; the JSON records whether it applied.
+NICE = int(os.environ.get("BENCH_VOICE_NICE", "-10"))
 # Targets from the issue.
 ADDED_P50_MS = 0.5
 RESOURCE_RATIO = 1.5
@@ -61,6 +65,15 @@ async def _wait_quiet() -> float:
     return busy
 
 
+def _prioritise(pid: int) -> bool:
+    """Run `pid` at NICE; False if not allowed."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, NICE)
+    except (PermissionError, OSError):
+        return False
+    return True
+
+
 def _saturation(row: dict) -> str:
     """Which side, if any, ran out of CPU during the window."""
     notes = []
@@ -88,17 +101,18 @@ async def _phase(
         # Under full load a handshake can wait more than Daphne's default 5 s.
         daphne_args=("--websocket_connect_timeout", "30"),
     ) as stack:
-        sids = [new_call_sid() for _ in range(calls)]
+        sids = [new_call_sid() for _ in range(calls + 1)]  # the first warms the server up
         if kind == "ours":
             tokens: list[str] = []
-            for chunk in range(0, calls, 10):
+            for chunk in range(0, len(sids), 10):
                 tokens += await asyncio.gather(
                     *(stack.incoming(sid) for sid in sids[chunk : chunk + 10])
                 )
         else:
-            tokens = ["relay"] * calls
+            tokens = ["relay"] * len(sids)
         calls_file = Path(stack._tmp.name) / "calls.json"
         calls_file.write_text(json.dumps(list(zip(sids, tokens, strict=True))))
+        niced = _prioritise(stack.process.pid)
         busy_before = await _wait_quiet()
         signature = sign(
             PUBLIC_BASE_URL.replace("https://", "wss://") + "/voice/twilio/stream/", AUTH_TOKEN
@@ -131,6 +145,7 @@ async def _phase(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
+        niced = _prioritise(driver.pid) and niced
         out, err = await driver.communicate()
         if driver.returncode != 0:
             raise RuntimeError(f"driver failed:\n{err.decode()[-3000:]}")
@@ -139,6 +154,7 @@ async def _phase(
             err.decode().split("loop=", 1)[-1].split()[0] if "loop=" in err.decode() else ""
         )
         row["busy_before_pct"] = busy_before
+        row["niced"] = niced
         row["saturated"] = _saturation(row)
         return row
 
@@ -204,6 +220,7 @@ async def _run() -> dict:
     load_before = os.getloadavg()
     try:
         model_port = int(model.stdout.readline())
+        _prioritise(model.pid)
         with tempfile.TemporaryDirectory(prefix="clarion-vbench-") as tmp:
             db = f"sqlite:///{tmp}/voice.sqlite3"
             index = 0
