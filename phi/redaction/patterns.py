@@ -289,12 +289,28 @@ _NUMBER_WORDS = (
     list(UNITS) + list(TEENS) + list(TENS) + list(ORDINALS) + list(MULTIPLIERS) + list(SCALES)
 )
 
+
 # One pass over the lower-cased text finds every token a spoken number, date or written
-# digit group is made of. Digits may carry an ordinal suffix ("3rd").
-NUMBER_TOKEN_RE = re.compile(
-    r"(?P<d>\d+(?:st|nd|rd|th)?(?![a-z]))"
-    r"|\b(?P<w>" + trie_regex(_NUMBER_WORDS + list(MONTHS) + ["dash", "hyphen"]) + r")\b"
-)
+# digit group is made of. Digits may carry an ordinal suffix ("3rd"). Every alternative starts
+# with a literal character, so the regex engine skips positions that cannot start a token in C
+# (a pattern opening with \b or \d is tried at every position, ~30% slower); the word boundary
+# before a word is the lookbehind after its first letter.
+def _number_token_regex(words: list[str]) -> str:
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    branches = [digit + r"\d*(?:st|nd|rd|th)?(?![a-z])" for digit in "0123456789"]
+    branches += [
+        re.escape(ch) + r"(?<!\w.)" + _trie_to_regex(child) + r"\b"
+        for ch, child in sorted(trie.items())
+    ]
+    return "|".join(branches)
+
+
+NUMBER_TOKEN_RE = re.compile(_number_token_regex(_NUMBER_WORDS + list(MONTHS) + ["dash", "hyphen"]))
 
 # What may sit between two tokens of one spoken number: spaces and the punctuation ASR puts
 # at pauses, "of"/"the" inside dates, and fillers. Anything else ends the run.

@@ -83,26 +83,29 @@ def number_runs(lower: str, text: str | None = None) -> list[Run]:
     """
     runs: list[Run] = []
     current: list[tuple[int, int, str, bool, str]] = []
+    append = current.append
     prev_end = -1
+    check_oh = text is not None and "OH" in text
+    gap_ok = NUMBER_GAP_RE.fullmatch
     for m in NUMBER_TOKEN_RE.finditer(lower):
-        start = m.start()
-        if text is not None and lower[start] == "o" and text[start : m.end()] == "OH":
+        start, end = m.span()
+        tok = m.group()
+        if check_oh and tok == "oh" and text[start:end] == "OH":  # type: ignore[index]
             continue
         if current:
             gap = lower[prev_end:start]
             if gap != " " and (
-                len(gap) > _MAX_GAP
-                or len(current) >= _MAX_RUN_TOKENS
-                or not NUMBER_GAP_RE.fullmatch(gap)
+                len(gap) > _MAX_GAP or len(current) >= _MAX_RUN_TOKENS or not gap_ok(gap)
             ):
                 if _may_matter(lower, current):
                     runs.append(_read(current))
                 current = []
+                append = current.append
                 gap = ""
         else:
             gap = ""
-        prev_end = m.end()
-        current.append((start, prev_end, m.group(), m.lastgroup == "d", gap))
+        prev_end = end
+        append((start, end, tok, tok[0].isdigit(), gap))
     if current and _may_matter(lower, current):
         runs.append(_read(current))
     return [r for r in runs if r.chunks]
@@ -146,81 +149,85 @@ def _single_may_matter(lower: str, token: tuple[int, int, str, bool, str]) -> bo
     )
 
 
+# How each number word reads: (what it is, its value). One lookup per token in `_read`.
+_DASH, _MULTIPLIER, _MONTH, _SCALE, _NUMBER, _TENS, _ZERO = range(7)
+_WORD_INFO: dict[str, tuple[int, int]] = {
+    **{w: (_NUMBER, v) for w, v in UNITS.items()},
+    **{w: (_NUMBER, v) for w, v in TEENS.items()},
+    **{w: (_TENS, v) for w, v in TENS.items()},
+    **dict.fromkeys(("oh", "o", "zero"), (_ZERO, 0)),
+    **{w: (_MULTIPLIER, v) for w, v in MULTIPLIERS.items()},
+    **{w: (_SCALE, v) for w, v in SCALES.items()},
+    **{w: (_MONTH, v) for w, v in MONTHS.items()},
+    "dash": (_DASH, 0),
+    "hyphen": (_DASH, 0),
+}
+_HARD_GAP_RE = re.compile("[" + re.escape("".join(sorted(_HARD_GAP_CHARS))) + "]|dash")
+
+
 def _read(tokens: list[tuple[int, int, str, bool, str]]) -> Run:
     """Fold tokens into chunks: tens absorb units, "hundred"/"thousand" scale what came before."""
     chunks: list[Chunk] = []
     repeat = 1
+    hard_gap = _HARD_GAP_RE.search
     for start, end, tok, is_digits, gap in tokens:
         # "fifty-five" is one number; "555-0123" and "five, five" are two groups.
-        hard = (any(ch in _HARD_GAP_CHARS for ch in gap) or "dash" in gap) and not (
-            gap == "-" and not is_digits
+        hard = (
+            gap != " "
+            and gap != ""
+            and hard_gap(gap) is not None
+            and not (gap == "-" and not is_digits)
         )
-        last = chunks[-1] if chunks else None
         if is_digits:
             digits = tok.rstrip("stndrh")
-            chunks.append(
-                Chunk(
-                    digits,
-                    start,
-                    end,
-                    ordinal=len(digits) < len(tok),
-                    from_digits=True,
-                    group_break=hard,
-                    gap=gap,
-                )
-            )
+            chunks.append(Chunk(digits, start, end, len(digits) < len(tok), 0, True, hard, gap))
             repeat = 1
             continue
-        if tok in ("dash", "hyphen"):
+        what, value = _WORD_INFO.get(tok, (_NUMBER, 0))
+        if what == _DASH:
             # A spoken dash separates digit groups; the next chunk starts a new group.
             repeat = 1
             if chunks:
                 chunks[-1].open_below = 0
             continue
-        if tok in MULTIPLIERS:
-            repeat = MULTIPLIERS[tok]
+        if what == _MULTIPLIER:
+            repeat = value
             continue
-        if tok in MONTHS:
-            chunks.append(Chunk("", start, end, month=MONTHS[tok], group_break=hard, gap=gap))
+        if what == _MONTH:
+            chunks.append(Chunk("", start, end, False, value, False, hard, gap))
             repeat = 1
             continue
-        if tok in SCALES:
-            scale = SCALES[tok]
+        last = chunks[-1] if chunks else None
+        if what == _SCALE:
             # Only small numbers scale ("nineteen hundred", "two thousand"); "hundred hundred"
             # and the like start afresh, so values stay bounded whatever the input.
             if last is not None and not last.month and 0 < last.value < 1000 and not last.ordinal:
-                value = last.value * scale
-                last.digits, last.end, last.open_below = str(value), end, scale
+                last.digits, last.end, last.open_below = str(last.value * value), end, value
             else:
-                chunks.append(Chunk(str(scale), start, end, group_break=hard, gap=gap))
-                chunks[-1].open_below = scale
+                chunks.append(Chunk(str(value), start, end, False, 0, False, hard, gap, value))
             continue
-        ordinal = tok in ORDINALS
-        value = ORDINALS.get(tok) if ordinal else None
-        if value is None:
-            value = UNITS.get(tok)
-            if value is None:
-                value = TEENS.get(tok, TENS.get(tok, 0))
-        is_zero_word = tok in ("oh", "o", "zero")
+        ordinal_value = ORDINALS.get(tok)
+        ordinal = ordinal_value is not None
+        if ordinal:
+            value = ordinal_value  # type: ignore[assignment]
         if (
             last is not None
             and last.open_below
             and not hard
-            and not is_zero_word
+            and what != _ZERO
             and not last.ordinal
             and 0 < value < last.open_below
         ):
             # "twenty" + "three", "one hundred" + "twenty", "two thousand" + "five"
             last.digits = str(last.value + value)
             last.end, last.ordinal = end, ordinal
-            last.open_below = 10 if tok in TENS and last.open_below > 10 else 0
+            last.open_below = 10 if what == _TENS and last.open_below > 10 else 0
             continue
-        digits = (str(value) if not is_zero_word else "0") * repeat
+        digits = (str(value) if what != _ZERO else "0") * repeat
         repeat = 1
-        chunk = Chunk(digits, start, end, ordinal=ordinal, group_break=hard, gap=gap)
-        if tok in TENS:
-            chunk.open_below = 10
-        chunks.append(chunk)
+        chunks.append(
+            Chunk(digits, start, end, ordinal, 0, False, hard, gap, 10 if what == _TENS else 0)
+        )
     return Run(chunks)
 
 
