@@ -176,12 +176,13 @@ def event_canonical_bytes(event: Any) -> bytes:
     )
 
 
-# The same canonical bytes, prefixed with the raw prev_hash, built by Postgres from the stored
-# columns: the fast verifier only hashes them. `detail` is stored in canonical form already,
-# and to_json(text) escapes exactly as Python's json.dumps(ensure_ascii=False) does.
-# tests/audit/test_chain.py checks byte equality with canonical_bytes() on awkward values.
-PG_HASH_INPUT_SQL = """
-decode(e.prev_hash, 'hex') || convert_to(
+# The same canonical bytes, built by Postgres from the stored columns of a sealed event `e`:
+# the fast verifier only hashes them (with the raw prev_hash in front, which it already has).
+# `detail` is stored in canonical form already, and to_json(text) escapes exactly as Python's
+# json.dumps(ensure_ascii=False) does. tests/audit/test_chain.py checks byte equality with
+# canonical_bytes() on awkward values.
+PG_CANONICAL_SQL = """
+convert_to(
     '{"action":' || e.action
     || ',"actor_id":' || coalesce(to_json(e.actor_id)::text, 'null')
     || ',"actor_label":' || to_json(e.actor_label)::text
@@ -198,6 +199,8 @@ decode(e.prev_hash, 'hex') || convert_to(
     || ',"v":1}',
     'UTF8')
 """
+# The whole hash input: raw prev_hash || canonical bytes.
+PG_HASH_INPUT_SQL = f"decode(e.prev_hash, 'hex') || {PG_CANONICAL_SQL}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,29 +6,39 @@ columns, follows prev_hash links from the genesis value (or from the event befor
 WORM storage is signed by this log's key, sits under its own name, and names a (seq, hash)
 the chain still contains. It stops at the first failure and names its seq and kind.
 
-Speed: on Postgres the database builds each event's hash input (raw prev_hash || canonical
-bytes, audit.chain.PG_HASH_INPUT_SQL) and Python only streams those bytes and hashes them, so
-no row is re-serialised in Python. `fast=False` (and SQLite) re-serialises every row in
-Python: the reference path, which tests/audit/test_verify.py checks agrees with the fast one.
+Speed: on Postgres the database builds each event's canonical bytes from its columns
+(audit.chain.PG_CANONICAL_SQL) and sends only (seq, prev_hash, hash, canonical bytes) through
+a server-side binary cursor; Python recomputes SHA-256(raw prev_hash || canonical) for every
+row itself, so the auditor trusts the database for nothing but the byte layout (which
+tests/audit/test_chain.py pins to canonical_bytes()), and no row is re-serialised in Python.
+Large chains are verified in consecutive seq ranges on parallel connections, so Postgres
+builds one range's rows while Python hashes another's; the ranges must join exactly.
+`fast=False` (and SQLite) re-serialises every row in Python: the reference path, which
+tests/audit/test_verify.py checks agrees with the fast one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from audit.actions import AuditAction
 from audit.chain import (
     EVENT_COLUMNS,
     GENESIS_HASH,
-    PG_HASH_INPUT_SQL,
+    PG_CANONICAL_SQL,
     TABLE,
     canonical_bytes,
+    chain_head,
     link_hash,
     pending_count,
 )
@@ -41,6 +51,10 @@ from audit.checkpoints import (
 from audit.errors import CheckpointError
 
 DEFAULT_BATCH = 20_000
+# Below this many events one stream is as fast as several; above it, ranges run in parallel.
+PARALLEL_MIN_EVENTS = 50_000
+MAX_WORKERS = 4
+_NO_END = 2**63 - 1
 _NAME_SEQ = re.compile(r"^(\d+)\.checkpoint$")
 
 
@@ -92,54 +106,109 @@ def chain_verify(
     progress: Callable[[int], None] | None = None,
     store: WormStore | None = None,
     check_checkpoints: bool = True,
+    workers: int | None = None,
 ) -> VerifyResult:
     """Verify the chain from since_seq to the head, then every checkpoint."""
     fast = connection.vendor == "postgresql" if fast is None else fast
     result = VerifyResult(pending=pending_count())
     since_seq = max(1, since_seq)
-    expected_prev = GENESIS_HASH if since_seq == 1 else _hash_at(since_seq - 1)
-    if expected_prev is None:
+    start_prev = GENESIS_HASH if since_seq == 1 else _hash_at(since_seq - 1)
+    if start_prev is None:
         result.failure = Failure(
             since_seq - 1, FailureKind.SEQ_GAP, f"seq {since_seq - 1} is missing"
         )
         return result
-    expected_seq = since_seq
-    rows = _stream_fast(since_seq, batch_size) if fast else _stream_python(since_seq, batch_size)
-    pending_progress = 0
-    for seq, prev_hash, stored_hash, computed in rows:
-        if seq != expected_seq:
-            result.failure = Failure(
-                expected_seq,
-                FailureKind.SEQ_GAP,
-                f"seq {expected_seq} is missing (next stored seq is {seq})",
-            )
-            break
-        if computed != stored_hash:
-            result.failure = Failure(
-                seq, FailureKind.HASH_MISMATCH, f"event seq {seq} does not hash to its stored hash"
-            )
-            break
-        if prev_hash != expected_prev:
-            result.failure = Failure(
-                seq,
-                FailureKind.BROKEN_LINK,
-                f"event seq {seq} links to {prev_hash[:16]}..., not to seq {seq - 1}'s hash",
-            )
-            break
-        expected_prev = stored_hash
-        expected_seq += 1
-        result.events += 1
-        pending_progress += 1
-        if progress is not None and pending_progress >= batch_size:
-            progress(pending_progress)
-            pending_progress = 0
-    if progress is not None and pending_progress:
-        progress(pending_progress)
-    result.head_seq = expected_seq - 1
-    result.head_hash = expected_prev
+    report = _Progress(progress, batch_size)
+    if fast:
+        outcome = _verify_fast(since_seq, start_prev, batch_size, workers, report)
+    else:
+        outcome = _verify_rows(since_seq, start_prev, _stream_python(since_seq, batch_size), report)
+    report.flush()
+    result.events = outcome.events
+    result.head_seq = outcome.last_seq
+    result.head_hash = outcome.last_hash
+    result.failure = outcome.failure
     if result.failure is None and check_checkpoints:
         _verify_checkpoints(result, store or worm_store())
     return result
+
+
+class _Progress:
+    """Thread-safe progress reporting in steps of about one batch."""
+
+    def __init__(self, callback: Callable[[int], None] | None, step: int) -> None:
+        self.callback = callback
+        self.step = step
+        self.pending = 0
+        self.lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        if self.callback is None:
+            return
+        with self.lock:
+            self.pending += n
+            if self.pending >= self.step:
+                self.callback(self.pending)
+                self.pending = 0
+
+    def flush(self) -> None:
+        if self.callback is not None and self.pending:
+            self.callback(self.pending)
+            self.pending = 0
+
+
+@dataclass(slots=True)
+class _RangeOutcome:
+    """How far one seq range verified: events checked, last good (seq, hash), first failure."""
+
+    events: int
+    last_seq: int
+    last_hash: str
+    failure: Failure | None = None
+
+
+def _verify_rows(
+    first_seq: int, start_prev: str, rows: Iterator[tuple[int, str, str, str]], report: _Progress
+) -> _RangeOutcome:
+    """The reference loop over (seq, prev_hash, stored hash, recomputed hash) rows."""
+    expected_seq, expected_prev = first_seq, start_prev
+    failure = None
+    count = 0
+    for seq, prev_hash, stored_hash, computed in rows:
+        failure = _row_failure(expected_seq, expected_prev, seq, prev_hash, stored_hash, computed)
+        if failure is not None:
+            break
+        expected_prev = stored_hash
+        expected_seq += 1
+        count += 1
+        if count >= report.step:
+            report.add(count)
+            count = 0
+    report.add(count)
+    return _RangeOutcome(expected_seq - first_seq, expected_seq - 1, expected_prev, failure)
+
+
+def _row_failure(
+    expected_seq: int, expected_prev: str, seq: int, prev_hash: str, stored: str, computed: str
+) -> Failure | None:
+    # Same order everywhere: a missing seq, then the row's own hash, then its link.
+    if seq != expected_seq:
+        return Failure(
+            expected_seq,
+            FailureKind.SEQ_GAP,
+            f"seq {expected_seq} is missing (next stored seq is {seq})",
+        )
+    if computed != stored:
+        return Failure(
+            seq, FailureKind.HASH_MISMATCH, f"event seq {seq} does not hash to its stored hash"
+        )
+    if prev_hash != expected_prev:
+        return Failure(
+            seq,
+            FailureKind.BROKEN_LINK,
+            f"event seq {seq} links to {prev_hash[:16]}..., not to seq {seq - 1}'s hash",
+        )
+    return None
 
 
 def _hash_at(seq: int) -> str | None:
@@ -149,23 +218,149 @@ def _hash_at(seq: int) -> str | None:
     return None if row is None else row[0]
 
 
-def _stream_fast(since_seq: int, batch_size: int) -> Iterator[tuple[int, str, str, str]]:
-    """(seq, prev_hash, hash, recomputed hash) with the hash input built by Postgres."""
-    sha256 = hashlib.sha256
-    with transaction.atomic():
-        connection.ensure_connection()
-        raw = connection.connection
-        # A server-side binary cursor: bounded memory, bytea arrives as raw bytes.
-        with raw.cursor(name="audit_verify_stream", binary=True) as cursor:
-            cursor.itersize = batch_size
-            cursor.execute(
-                f"SELECT e.seq, e.prev_hash, e.hash, {PG_HASH_INPUT_SQL} "  # noqa: S608 - constant SQL
-                f"FROM {TABLE} e WHERE e.seq >= %s ORDER BY e.seq",
-                [since_seq],
+# Postgres builds each sealed event's canonical bytes (audit.chain.PG_CANONICAL_SQL) and sends
+# them with seq, prev_hash and hash; Python recomputes SHA-256(raw prev || canonical) itself.
+_FAST_SQL = (
+    f"SELECT e.seq, e.prev_hash, e.hash, {PG_CANONICAL_SQL} FROM {TABLE} e "  # noqa: S608 - constant SQL
+    "WHERE e.seq >= %s AND e.seq <= %s ORDER BY e.seq"
+)
+
+
+def _verify_fast(
+    since_seq: int, start_prev: str, batch_size: int, workers: int | None, report: _Progress
+) -> _RangeOutcome:
+    """Verify [since_seq, head] in consecutive seq ranges, in parallel where it pays.
+
+    Each range starts from the stored hash just before it; afterwards every range must end
+    exactly where the next one starts, on the hash the next one started from, so the links
+    join as if one loop had run. Parallel ranges (own connections, threads) let Postgres
+    build rows in one backend while Python hashes another range's rows (2+ cores).
+    """
+    head_seq = chain_head().seq
+    total = head_seq - since_seq + 1
+    if workers is None:
+        workers = min(MAX_WORKERS, max(2, os.cpu_count() or 2))
+    # Uncommitted rows (a caller's open transaction, e.g. a test) are invisible elsewhere.
+    if connection.in_atomic_block or total < PARALLEL_MIN_EVENTS:
+        workers = 1
+    bounds = [since_seq + total * i // workers for i in range(workers)]
+    # The last range is open-ended: it also verifies events sealed while we run.
+    ranges = [
+        (lo, (bounds[i + 1] - 1) if i + 1 < workers else _NO_END) for i, lo in enumerate(bounds)
+    ]
+    starts = [start_prev, *(_hash_at(lo - 1) for lo, _ in ranges[1:])]
+    if workers == 1:
+        return _verify_range(since_seq, _NO_END, start_prev, batch_size, report, own=False)
+    outcomes: list[_RangeOutcome | BaseException | None] = [None] * workers
+
+    def run(i: int) -> None:
+        lo, hi = ranges[i]
+        try:
+            if starts[i] is None:  # the row before this range is missing: the previous
+                outcomes[i] = _RangeOutcome(0, lo - 1, "")  # range reports the gap
+            else:
+                outcomes[i] = _verify_range(lo, hi, starts[i], batch_size, report, own=True)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return _join_ranges(ranges, starts, outcomes)
+
+
+def _join_ranges(
+    ranges: list[tuple[int, int]],
+    starts: list[str | None],
+    outcomes: list,
+) -> _RangeOutcome:
+    events = 0
+    for i, outcome in enumerate(outcomes):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        events += outcome.events
+        joined = _RangeOutcome(events, outcome.last_seq, outcome.last_hash, outcome.failure)
+        if outcome.failure is not None or i + 1 == len(outcomes):
+            return joined
+        hi = ranges[i][1]
+        if outcome.last_seq != hi:
+            joined.failure = Failure(
+                outcome.last_seq + 1,
+                FailureKind.SEQ_GAP,
+                f"seq {outcome.last_seq + 1} is missing",
             )
-            while rows := cursor.fetchmany(batch_size):
-                for seq, prev_hash, stored, hash_input in rows:
-                    yield seq, prev_hash, stored, sha256(hash_input).hexdigest()
+            return joined
+        if starts[i + 1] != outcome.last_hash:  # changed between our two reads of it
+            joined.failure = Failure(
+                hi + 1, FailureKind.BROKEN_LINK, f"event seq {hi + 1} does not link to seq {hi}"
+            )
+            return joined
+    raise AssertionError("unreachable: the last range always returns")  # pragma: no cover
+
+
+def _verify_range(
+    lo: int, hi: int, start_prev: str, batch_size: int, report: _Progress, *, own: bool
+) -> _RangeOutcome:
+    """Stream one seq range through a server-side binary cursor and check every row."""
+    db = connections.create_connection(DEFAULT_DB_ALIAS) if own else connection
+    try:
+        with transaction.atomic(using=db.alias) if not own else _raw_atomic(db):
+            db.ensure_connection()
+            with db.connection.cursor(name="audit_verify_range", binary=True) as cursor:
+                cursor.itersize = batch_size
+                cursor.execute(_FAST_SQL, [lo, hi])
+                return _check_stream(cursor, lo, start_prev, batch_size, report)
+    finally:
+        if own:
+            db.close()
+
+
+@contextmanager
+def _raw_atomic(db: Any) -> Iterator[None]:
+    # A private connection made for one thread: one read-only transaction, no Django state.
+    db.ensure_connection()
+    with db.connection.transaction():
+        db.connection.execute("SET TRANSACTION READ ONLY")
+        yield
+
+
+def _check_stream(
+    cursor: Any, first_seq: int, start_prev: str, batch_size: int, report: _Progress
+) -> _RangeOutcome:
+    # The hot loop: per row one tuple unpack, two comparisons, one SHA-256 and its hex.
+    sha256 = hashlib.sha256
+    expected_seq = first_seq
+    expected_prev = start_prev
+    prev_raw = bytes.fromhex(start_prev)
+    while rows := cursor.fetchmany(batch_size):
+        batch_first = expected_seq
+        for seq, prev_hash, stored, canonical in rows:
+            if seq != expected_seq or prev_hash != expected_prev:
+                break
+            digest = sha256(prev_raw + canonical)
+            if digest.hexdigest() != stored:
+                break
+            prev_raw = digest.digest()
+            expected_prev = stored
+            expected_seq += 1
+        else:
+            report.add(len(rows))
+            continue
+        report.add(expected_seq - batch_first)
+        # The row that stopped the loop: name its failure exactly as the reference path does.
+        computed = _hash_with_own_prev(prev_hash, canonical)
+        failure = _row_failure(expected_seq, expected_prev, seq, prev_hash, stored, computed)
+        return _RangeOutcome(expected_seq - first_seq, expected_seq - 1, expected_prev, failure)
+    return _RangeOutcome(expected_seq - first_seq, expected_seq - 1, expected_prev)
+
+
+def _hash_with_own_prev(prev_hash: str | None, canonical: bytes) -> str:
+    try:
+        return link_hash(prev_hash, canonical) if prev_hash else ""
+    except ValueError:  # not hex: no honest row has this
+        return ""
 
 
 def _stream_python(since_seq: int, batch_size: int) -> Iterator[tuple[int, str, str, str]]:
@@ -186,8 +381,22 @@ def _stream_python(since_seq: int, batch_size: int) -> Iterator[tuple[int, str, 
         yield seq, prev_hash, stored, link_hash(prev_hash, canonical)
 
 
+def _hashes_at(seqs: list[int]) -> dict[int, str]:
+    from audit.models import AuditEvent
+
+    found: dict[int, str] = {}
+    for i in range(0, len(seqs), 500):  # SQLite caps the number of parameters
+        found.update(
+            AuditEvent.objects.filter(seq__in=seqs[i : i + 500]).values_list("seq", "hash")
+        )
+    return found
+
+
 def _verify_checkpoints(result: VerifyResult, store: WormStore) -> None:
     names = store.names()
+    # One query for every checkpointed head instead of one per checkpoint.
+    named_seqs = [int(m.group(1)) for m in map(_NAME_SEQ.match, names) if m]
+    stored_hashes = _hashes_at(sorted(set(named_seqs)))
     previous_seq = 0
     for name in names:
         note = store.read(name).decode()
@@ -216,7 +425,7 @@ def _verify_checkpoints(result: VerifyResult, store: WormStore) -> None:
                 f"seq {result.head_seq}: events were deleted",
             )
             return
-        stored = _hash_at(checkpoint.seq)
+        stored = stored_hashes.get(checkpoint.seq)
         if stored != checkpoint.hash:
             result.failure = Failure(
                 checkpoint.seq,

@@ -205,3 +205,52 @@ def test_missing_checkpoint_object_is_found(worm_dir):
     (worm_dir / "audit-checkpoints" / "00000000000000000019.checkpoint").unlink()
     result = chain_verify()
     assert (result.failure.kind, result.failure.seq) == (FailureKind.CHECKPOINT_MISSING, 19)
+
+
+# --- the parallel fast path: seq ranges on their own connections must join exactly ----------
+
+
+@pytest.fixture
+def parallel_chain(worm_dir, monkeypatch):
+    """40 committed, sealed events verified in two ranges (1-20, 21-); triggers restored after."""
+    from audit import verify
+
+    monkeypatch.setattr(verify, "PARALLEL_MIN_EVENTS", 0)
+    record_events(40)
+    chain_integrate()
+    _sql("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+    yield
+    _sql("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_ranges_verify_like_one_loop(parallel_chain):
+    fast = chain_verify(workers=2, check_checkpoints=False)
+    slow = chain_verify(fast=False, check_checkpoints=False)
+    assert fast.ok, fast.failure
+    assert (fast.events, fast.head_seq, fast.head_hash) == (40, 40, slow.head_hash)
+    assert chain_verify(workers=2, since_seq=15, check_checkpoints=False).events == 26
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("tamper", "kind", "seq"),
+    [
+        ("UPDATE audit_auditevent SET actor_label = 'mallory' WHERE seq = 30", "HASH_MISMATCH", 30),
+        ("UPDATE audit_auditevent SET actor_label = 'mallory' WHERE seq = 5", "HASH_MISMATCH", 5),
+        ("DELETE FROM audit_auditevent WHERE seq = 20", "SEQ_GAP", 20),  # end of the 1st range
+        ("DELETE FROM audit_auditevent WHERE seq = 21", "SEQ_GAP", 21),  # start of the 2nd
+        (
+            "UPDATE audit_auditevent SET prev_hash = repeat('a', 64) WHERE seq = 21",
+            "HASH_MISMATCH",
+            21,
+        ),
+    ],
+)
+def test_parallel_ranges_find_tampering_at_the_right_seq(parallel_chain, tamper, kind, seq):
+    _sql(tamper)
+    result = chain_verify(workers=2, check_checkpoints=False)
+    assert (result.failure.kind, result.failure.seq) == (FailureKind[kind], seq)
+    assert result.events == seq - 1
