@@ -89,6 +89,12 @@ def current_known() -> Known:
     return dict(scope.known) if scope is not None else {}
 
 
+def has_known() -> bool:
+    """Whether the current scope holds any known value (the engine's fast path)."""
+    scope = _SCOPE.get()
+    return scope is not None and bool(scope.known)
+
+
 def add_known(values: Mapping[str, object] | None = None, /, **kwargs: object) -> None:
     """Add values (e.g. the verified caller's name and date of birth) to the current scope."""
     scope = _SCOPE.get()

@@ -20,6 +20,7 @@ Invariant: linear time in the input (see patterns.py); nothing here logs the tex
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import NamedTuple, Protocol
 
 from . import context
@@ -155,14 +156,11 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
         _find_spelled(lower, found)
     # Names need a lexicon word, a strong cue ("my name is"), or a softer cue ("this is")
     # followed somewhere by a capitalised word that does not open a sentence.
-    if (
-        not vocab.isdisjoint(first_names())
-        or not vocab.isdisjoint(last_names())
-        or not vocab.isdisjoint(LOOSE_TRIGGER_WORDS)
-        or (not vocab.isdisjoint(NAME_TRIGGER_WORDS) and _MID_CAPITAL_RE.search(text))
+    if not vocab.isdisjoint(_name_gate_words()) or (
+        not vocab.isdisjoint(NAME_TRIGGER_WORDS) and _MID_CAPITAL_RE.search(text)
     ):
         _find_names(text, lower, found)
-    matcher = _matcher_for(known)
+    matcher = _matcher_for(known) if known or context.has_known() else None
     if matcher is not None:
         found.extend(Span(*hit) for hit in matcher.find(text, lower, runs))
     if _backend is not None:
@@ -177,6 +175,12 @@ STREET_WORDS = frozenset(STREET_SUFFIXES.split("|"))
 _DIGIT_RE = re.compile(r"\d")
 # Single letters that start a spelling; "a" and "i" are words, so they alone never do.
 _SPELLING_LETTERS = frozenset("bcdefghjklmnopqrstuvwxyz")
+
+
+@cache
+def _name_gate_words() -> frozenset[str]:
+    """Words whose presence runs the name detector: the lexicons and the strong cues."""
+    return first_names() | last_names() | LOOSE_TRIGGER_WORDS
 
 
 def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
