@@ -10,8 +10,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A throwaway master key for the test run; never the developer's own.
 PHI_MASTER_KEY_FILE = env.path("PHI_MASTER_KEY_FILE", default=VAR_DIR / "test-keys" / "master.key")
 
-# A test-only app with one model per encrypted field type (tables made without migrations).
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.phi.fieldapp"]  # noqa: F405
+# Test-only apps (tables made without migrations): one model per encrypted field type, and an
+# audited stand-in for a PHI model.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.phi.fieldapp", "tests.audit.auditapp"]  # noqa: F405
 
 # Django's TransactionTestCase empties every table after each test; let it empty the
 # append-only audit table too (audit/db.py). Never set anywhere else.
