@@ -76,18 +76,22 @@ class Run:
         return "".join(c.digits for c in self.chunks[first:last] if not c.month)
 
 
-def number_runs(lower: str, text: str | None = None) -> list[Run]:
+def number_runs(
+    lower: str, text: str | None = None, pos: int = 0, endpos: int | None = None
+) -> list[Run]:
     """Every run of number tokens in lower-cased text that could hold PHI, read into chunks.
 
-    With the original text, "OH" in capitals (Ohio) is not read as zero.
+    With the original text, "OH" in capitals (Ohio) is not read as zero. pos and endpos
+    limit the search to a window (lookbacks still see the whole text).
     """
     runs: list[Run] = []
     current: list[tuple[int, int, str, bool, str]] = []
     append = current.append
     prev_end = -1
-    check_oh = text is not None and "OH" in text
+    endpos = len(lower) if endpos is None else endpos
+    check_oh = text is not None and text.find("OH", pos, endpos) != -1
     gap_ok = NUMBER_GAP_RE.fullmatch
-    for m in NUMBER_TOKEN_RE.finditer(lower):
+    for m in NUMBER_TOKEN_RE.finditer(lower, pos, endpos):
         start, end = m.span()
         tok = m.group()
         if check_oh and tok == "oh" and text[start:end] == "OH":  # type: ignore[index]
