@@ -135,3 +135,12 @@ def test_overlapping_detections_merge_into_the_most_specific_kind() -> None:
 
 def test_empty_text_has_no_spans() -> None:
     assert redact("") == ("", [])
+
+
+def test_long_transcript_is_redacted_line_by_line_with_cues_from_the_line_before() -> None:
+    filler = "Agent: One moment while I check the schedule for you.\n" * 12
+    text = filler + "Agent: And can you confirm your date of birth?\nCaller: three fifteen eighty"
+    result = redact(text)
+    assert len(text) > 512  # long enough for the per-line path
+    assert result.text.endswith("Caller: [DATE]")
+    assert [s.kind for s in result.spans] == [Kind.DATE]
