@@ -714,8 +714,8 @@ class Driver:
         # Steady state only: every call hears the model (so its whole path is up), then the
         # frames that queued while the sessions were opening have a second to drain.
         streaming_at = time.monotonic()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(c.first_audio for c in live)), 60)
+        if live:
+            await asyncio.wait([c.first_audio for c in live], timeout=60)
         first_audio_s = [
             c.first_audio.result() - streaming_at for c in live if c.first_audio.done()
         ]
@@ -736,8 +736,8 @@ class Driver:
             call.hang_up()
         await asyncio.sleep(1.0)
         after = await self._get("/stats")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(c.closed for c in live)), 5)
+        if live:
+            await asyncio.wait([c.closed for c in live], timeout=5)
         for call in calls:
             if call.transport is not None:
                 call.transport.close()
