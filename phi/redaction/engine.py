@@ -67,7 +67,15 @@ from .patterns import (
     first_names,
     last_names,
 )
-from .spoken import Chunk, Run, digit_groups, number_runs, plausible_date_digits, year_chunks
+from .spoken import (
+    _BIRTH_CUE_RE,
+    Chunk,
+    Run,
+    digit_groups,
+    number_runs,
+    plausible_date_digits,
+    year_chunks,
+)
 
 
 class Span(NamedTuple):
@@ -380,7 +388,12 @@ def _classify_digits(
         n >= 4
         or len(chunks) >= 3
         or (n >= 2 and 90 <= int(digits[:3]) <= 125)
-        or (len(chunks) == 2 and not written)  # "(birthday) six seventeen"
+        # "(birthday) six seventeen": only a birth word nearby makes a spoken pair worth a look
+        or (
+            len(chunks) == 2
+            and not written
+            and _BIRTH_CUE_RE.search(lower, max(0, start - 32), start) is not None
+        )
     )
     cue = _cue(lower, start) if needs_cue else None
     if written and n >= 5 and start > 0 and text[start - 1].isalpha():
