@@ -60,3 +60,18 @@ def page(browser):
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture(autouse=True)
+def role_groups(transactional_db):
+    """The staff-role groups, as the data migration makes them.
+
+    Browser tests run against a live server, so they use transactional databases, which Django
+    flushes after each test, role groups from the data migration included.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    roles_migration = importlib.import_module("clinic.migrations.0002_roles")
+    roles_migration.create_role_groups(apps, None)

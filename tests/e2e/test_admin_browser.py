@@ -11,8 +11,7 @@ from clinic import services
 from clinic.roles import Role
 from tests.clinic.factories import PatientFactory, PracticeFactory, UserFactory
 
-# serialized_rollback: the role groups come from a data migration, which a flush would remove.
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
