@@ -313,7 +313,8 @@ def _date_around_month(run: Run, i: int, used: list[bool], lower: str) -> tuple[
     """A date built on the month chunk at i: "March third 1980", "the 3rd of March"."""
     chunks = run.chunks
     n = len(chunks)
-    start = end = None
+    start: int | None = None
+    end = 0
     last_used = i
     first_used = i
     day_before_ordinal = (
@@ -583,9 +584,9 @@ def _find_emails(text: str, lower: str, out: list[Span], start: int, endpos: int
         pos = text.find("@", pos + 1, endpos)
     # Spoken: "john dot smith at gmail dot com"; walk back over the local part's words.
     for m in SPOKEN_EMAIL_DOMAIN_RE.finditer(lower, start, endpos):
-        start = _spoken_local_start(lower, m.start())
-        if start is not None:
-            out.append(Span(start, m.end(), Kind.EMAIL))
+        local_start = _spoken_local_start(lower, m.start())
+        if local_start is not None:
+            out.append(Span(local_start, m.end(), Kind.EMAIL))
 
 
 _WORD_BACK_RE = re.compile(r"[a-z0-9_'\-]+[\s,.]*$")
