@@ -181,8 +181,9 @@ def event_canonical_bytes(event: Any) -> bytes:
 # `detail` is stored in canonical form already, and to_json(text) escapes exactly as Python's
 # json.dumps(ensure_ascii=False) does. tests/audit/test_chain.py checks byte equality with
 # canonical_bytes() on awkward values.
-PG_CANONICAL_SQL = """
-convert_to(
+# In three parts around prev_hash and seq, so the integrator (below) can splice in the values
+# it is assigning: A || <prev_hash JSON string> || B || <seq> || C.
+_PG_PART_A = """
     '{"action":' || e.action
     || ',"actor_id":' || coalesce(to_json(e.actor_id)::text, 'null')
     || ',"actor_label":' || to_json(e.actor_label)::text
@@ -190,17 +191,139 @@ convert_to(
     || ',"detail":' || e.detail
     || ',"ip":' || coalesce(to_json(e.ip)::text, 'null')
     || ',"practice_id":' || coalesce(to_json(e.practice_id)::text, 'null')
-    || ',"prev_hash":' || to_json(e.prev_hash)::text
-    || ',"request_id":' || coalesce(to_json(e.request_id)::text, 'null')
+    || ',"prev_hash":'"""
+_PG_PART_B = """
+    ',"request_id":' || coalesce(to_json(e.request_id)::text, 'null')
     || ',"resource_id":' || coalesce(to_json(e.resource_id)::text, 'null')
     || ',"resource_type":' || to_json(e.resource_type)::text
-    || ',"seq":' || e.seq
-    || ',"ts":"' || to_char(e.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'
-    || ',"v":1}',
-    'UTF8')
-"""
+    || ',"seq":'"""
+_PG_PART_C = """
+    ',"ts":"' || to_char(e.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '","v":1}'"""
+PG_CANONICAL_SQL = (
+    f"convert_to({_PG_PART_A} || to_json(e.prev_hash)::text || {_PG_PART_B} || e.seq"
+    f" || {_PG_PART_C}, 'UTF8')"
+)
 # The whole hash input: raw prev_hash || canonical bytes.
 PG_HASH_INPUT_SQL = f"decode(e.prev_hash, 'hex') || {PG_CANONICAL_SQL}"
+
+# Sealing in Postgres, so an integration costs one round trip. The caller holds the advisory
+# lock. Each statement in plpgsql takes a fresh snapshot (READ COMMITTED), so the head read
+# here includes the previous holder's seal. The hash is the one specified above, computed
+# with Postgres' sha256() over canonical bytes built from the stored columns; audit_verify
+# recomputes every hash in Python and trusts none of this. Sets (n, new_head, new_ids).
+_PG_SEAL_BODY = f"""
+    SELECT e.seq, e.hash INTO s, h FROM {TABLE} e
+        WHERE e.seq IS NOT NULL ORDER BY e.seq DESC LIMIT 1;
+    IF s IS NULL THEN
+        s := 0;
+        h := '{GENESIS_HASH}';
+    END IF;
+    new_ids := '{{}}';
+    seqs := '{{}}';
+    prevs := '{{}}';
+    hashes := '{{}}';
+    FOR r IN
+        SELECT e.id, {_PG_PART_A} AS a, {_PG_PART_B} AS b, {_PG_PART_C} AS c
+        FROM {TABLE} e WHERE e.seq IS NULL ORDER BY e.id LIMIT batch_size
+    LOOP
+        s := s + 1;
+        prevs := prevs || h;
+        h := encode(sha256(decode(h, 'hex')
+            || convert_to(r.a || '"' || h || '"' || r.b || s || r.c, 'UTF8')), 'hex');
+        new_ids := new_ids || r.id;
+        seqs := seqs || s;
+        hashes := hashes || h;
+    END LOOP;
+    n := cardinality(new_ids);
+    IF n > 0 THEN
+        UPDATE {TABLE} AS t SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+        FROM unnest(new_ids, seqs, prevs, hashes) AS v(id, seq, prev_hash, hash)
+        WHERE t.id = v.id;
+    END IF;
+"""  # noqa: S608 - constant names only
+_PG_SEAL_DECLARE = """
+    h text;
+    s bigint;
+    n integer;
+    r record;
+    new_ids bigint[];
+    seqs bigint[];
+    prevs text[];
+    hashes text[];
+"""
+# Inside a caller's transaction (the lock is transaction-scoped, the commit is the caller's):
+# one batch. locked is false when nothing was pending (checked before taking the lock) or
+# another integrator holds it (that one re-checks after releasing).
+PG_INTEGRATE_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION audit_chain_integrate(
+    batch_size integer, wait boolean,
+    OUT head_seq bigint, OUT ids bigint[], OUT locked boolean
+) LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE {_PG_SEAL_DECLARE}
+BEGIN
+    ids := '{{}}';
+    locked := false;
+    IF NOT EXISTS (SELECT 1 FROM {TABLE} WHERE seq IS NULL) THEN
+        RETURN;
+    END IF;
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock({ADVISORY_LOCK_KEY});
+    ELSIF NOT pg_try_advisory_xact_lock({ADVISORY_LOCK_KEY}) THEN
+        RETURN;
+    END IF;
+    locked := true;
+    {_PG_SEAL_BODY}
+    ids := new_ids;
+    head_seq := s;
+END
+$fn$;
+"""  # noqa: S608 - constant names only
+# Outside any transaction (autocommit: the after-commit path and the dedicated integrator):
+# the whole protocol in one CALL. Per batch: take the session-level lock, seal, COMMIT, and
+# only then unlock; the check for pending rows at the top of the next round runs after the
+# unlock, so a writer whose try-lock failed while we held the lock (it committed before we
+# released) is seen and sealed here. Stops when nothing is pending or the lock is busy.
+PG_INTEGRATE_PROCEDURE = f"""
+CREATE OR REPLACE PROCEDURE audit_chain_integrate_all(
+    batch_size integer, wait boolean,
+    INOUT sealed bigint DEFAULT NULL, INOUT head_seq bigint DEFAULT NULL,
+    INOUT ids bigint[] DEFAULT NULL
+) LANGUAGE plpgsql AS $fn$
+DECLARE {_PG_SEAL_DECLARE}
+BEGIN
+    sealed := 0;
+    ids := '{{}}';
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM {TABLE} WHERE seq IS NULL) THEN
+            EXIT;
+        END IF;
+        IF wait THEN
+            PERFORM pg_advisory_lock({ADVISORY_LOCK_KEY});
+        ELSIF NOT pg_try_advisory_lock({ADVISORY_LOCK_KEY}) THEN
+            EXIT;
+        END IF;
+        BEGIN
+            {_PG_SEAL_BODY}
+        EXCEPTION WHEN OTHERS THEN
+            -- A session-level lock outlives the failed transaction: release it.
+            PERFORM pg_advisory_unlock({ADVISORY_LOCK_KEY});
+            RAISE;
+        END;
+        COMMIT;
+        PERFORM pg_advisory_unlock({ADVISORY_LOCK_KEY});
+        IF n > 0 THEN
+            sealed := sealed + n;
+            head_seq := s;
+            ids := ids || new_ids;
+        END IF;
+    END LOOP;
+END
+$fn$;
+"""  # noqa: S608 - constant names only
+PG_INTEGRATE_DROP = """
+DROP PROCEDURE IF EXISTS audit_chain_integrate_all(integer, boolean, bigint, bigint, bigint[]);
+DROP FUNCTION IF EXISTS audit_chain_integrate(integer, boolean);
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,22 +361,37 @@ def chain_integrate(
     """Seal pending events into the chain in batches; returns how many were sealed.
 
     With wait=False it returns 0 at once when another integrator holds the lock (that one
-    loops until nothing is pending, so the work still gets done).
+    re-checks for pending events after releasing it, so the work still gets done).
     """
-    sealed = 0
+    return chain_integrate_result(
+        batch_size=batch_size, max_batches=max_batches, wait=wait, using=using
+    )[0]
+
+
+def chain_integrate_result(
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batches: int | None = None,
+    wait: bool = True,
+    using: str = "default",
+) -> tuple[int, int]:
+    """Like chain_integrate: (events sealed, head seq after the last seal or 0 if none)."""
+    if connections[using].vendor == "postgresql":
+        return _integrate_postgres(
+            batch_size=batch_size, max_batches=max_batches, wait=wait, using=using
+        )
+    sealed = head = 0
     batches = 0
     while max_batches is None or batches < max_batches:
-        n = _integrate_one_batch(batch_size=batch_size, wait=wait, using=using)
-        if n is None:
-            break  # the holder re-checks after it releases the lock (below), so it sees ours
+        n = _integrate_one_batch(batch_size=batch_size, using=using)
         sealed += n
         batches += 1
-        # Re-check only now, after our batch committed and the lock was released: a writer
-        # whose try-lock failed while we held it committed before we released, but possibly
-        # after our SELECT of pending rows, so it relies on this check to get sealed.
+        # Re-check only after the batch committed: an event committed meanwhile waits for us.
         if n < batch_size and not _pending_exists(using=using):
             break
-    return sealed
+    if sealed:
+        head = chain_head(using=using).seq
+    return sealed, head
 
 
 def _pending_exists(*, using: str) -> bool:
@@ -262,27 +400,54 @@ def _pending_exists(*, using: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _integrate_one_batch(*, batch_size: int, wait: bool, using: str) -> int | None:
-    ids = _seal_one_batch(batch_size=batch_size, wait=wait, using=using)
-    if ids is None:
-        return None
+def _integrate_postgres(
+    *, batch_size: int, max_batches: int | None, wait: bool, using: str
+) -> tuple[int, int]:
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if not connection.in_atomic_block and max_batches is None:
+            cursor.execute(
+                "CALL audit_chain_integrate_all(%s, %s, NULL, NULL, NULL)",
+                [batch_size, wait],
+            )
+            sealed, head_seq, ids = cursor.fetchone()
+            if ids:
+                for listener in SEAL_LISTENERS:
+                    listener(ids)
+            return sealed, head_seq or 0
+        sealed = head = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            # Every call after the first is also the re-check after our previous release
+            # (or, inside a transaction, after the commits of other writers meanwhile).
+            cursor.execute(
+                "SELECT head_seq, ids, locked FROM audit_chain_integrate(%s, %s)",
+                [batch_size, wait],
+            )
+            head_seq, ids, locked = cursor.fetchone()
+            if not locked:
+                break  # nothing pending, or the holder will re-check after its release
+            batches += 1
+            if ids:
+                sealed += len(ids)
+                head = head_seq
+                for listener in SEAL_LISTENERS:
+                    listener(ids)
+    return sealed, head
+
+
+def _integrate_one_batch(*, batch_size: int, using: str) -> int:
+    ids = _seal_one_batch(batch_size=batch_size, using=using)
     if ids:
         for listener in SEAL_LISTENERS:
             listener(ids)
     return len(ids)
 
 
-def _seal_one_batch(*, batch_size: int, wait: bool, using: str) -> list[int] | None:
-    connection = connections[using]
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            if wait:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-            else:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-                if not cursor.fetchone()[0]:
-                    return None
-        # On SQLite the write below takes the database lock; SQLite has one writer at a time.
+def _seal_one_batch(*, batch_size: int, using: str) -> list[int]:
+    # The Python integrator, for SQLite: the UPDATE below takes the database write lock and
+    # SQLite has one writer at a time, so no advisory lock is needed.
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         head = chain_head(using=using)
         cursor.execute(
             f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM {TABLE} "  # noqa: S608 - constant names
@@ -293,18 +458,10 @@ def _seal_one_batch(*, batch_size: int, wait: bool, using: str) -> list[int] | N
         if not rows:
             return []
         ids, seqs, prevs, hashes = _seal(rows, head)
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"UPDATE {TABLE} AS t SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "  # noqa: S608 - constant table name
-                "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[]) "
-                "AS v(id, seq, prev_hash, hash) WHERE t.id = v.id",
-                [ids, seqs, prevs, hashes],
-            )
-        else:
-            cursor.executemany(
-                f"UPDATE {TABLE} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",  # noqa: S608 - constant table name
-                list(zip(seqs, prevs, hashes, ids, strict=True)),
-            )
+        cursor.executemany(
+            f"UPDATE {TABLE} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",  # noqa: S608 - constant table name
+            list(zip(seqs, prevs, hashes, ids, strict=True)),
+        )
         return ids
 
 

@@ -119,6 +119,23 @@ def triggers_uninstall(schema_editor: Any) -> None:
             schema_editor.execute(statement)
 
 
+def integrator_install(schema_editor: Any) -> None:
+    """Install the Postgres sealing function and procedure (migration 0003)."""
+    from audit.chain import PG_INTEGRATE_FUNCTION, PG_INTEGRATE_PROCEDURE
+
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_INTEGRATE_FUNCTION, params=None)
+        schema_editor.execute(PG_INTEGRATE_PROCEDURE, params=None)
+
+
+def integrator_uninstall(schema_editor: Any) -> None:
+    """Remove the Postgres sealing function and procedure (reverse of migration 0003)."""
+    from audit.chain import PG_INTEGRATE_DROP
+
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_INTEGRATE_DROP, params=None)
+
+
 def _test_flush_allowed() -> bool:
     return bool(getattr(settings, "AUDIT_ALLOW_TEST_FLUSH", False)) and not _enforced_override
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audit.actions import AuditAction
 from audit.actors import actor_resolve
-from audit.chain import canonical_detail, chain_integrate
+from audit.chain import canonical_detail, chain_integrate_result
 from audit.context import current_audit_context
 from audit.models import AuditEvent
 
@@ -119,16 +119,23 @@ def _schedule_integration(using: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def _integrate_after_commit() -> None:
+    _integrate_and_checkpoint()
+
+
+def _integrate_and_checkpoint() -> None:
     from audit.checkpoints import checkpoint_maybe_write
 
     try:
-        # Don't queue behind another integrator: it loops until nothing is pending.
-        sealed = chain_integrate(wait=False)
+        # Don't queue behind another integrator: it re-checks after releasing the lock.
+        sealed, head = chain_integrate_result(wait=False)
     except Exception:
         # The event is committed and stays pending; the next integration seals it.
         logger.exception("audit chain integration failed; events stay pending")
         return
-    if sealed:
+    # Only when this integration crossed a multiple of AUDIT_CHECKPOINT_EVERY: the full check
+    # costs two queries, which every writer would otherwise pay after every event.
+    every = settings.AUDIT_CHECKPOINT_EVERY
+    if sealed and every > 0 and head // every > (head - sealed) // every:
         checkpoint_maybe_write()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from audit.actions import AuditAction
 from audit.chain import chain_integrate, pending_count
@@ -65,28 +65,30 @@ def test_eight_writers_times_500_events_make_one_gap_free_chain(worm_dir):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_event_committed_while_the_holder_seals_is_sealed_by_the_holder(settings, monkeypatch):
+def test_event_committed_while_the_holder_holds_the_lock_is_sealed_by_the_holder(
+    settings, monkeypatch
+):
     # The race: a writer commits after the lock holder has read the pending rows but before
-    # it releases the lock; the writer's try-lock fails, so only the holder can seal it.
+    # it releases the lock; the writer's try-lock fails, so only the holder's re-check can
+    # seal it. Integrating inside a transaction keeps the lock held after the first call.
     from audit import chain
 
     settings.AUDIT_INTEGRATE_ON_COMMIT = False
     (first,) = record_events(1)
     settings.AUDIT_INTEGRATE_ON_COMMIT = True
-    original_seal = chain._seal
     late: list = []
 
-    def seal_while_a_writer_commits(rows, head):
+    def a_writer_commits_meanwhile(ids):
         if not late:
             thread = threading.Thread(target=_commit_one_event, args=(late,))
             thread.start()
             thread.join()
-            assert pending_count() == 2, "the writer's try-lock should have failed"
-        return original_seal(rows, head)
+            assert pending_count() == 1, "the writer's try-lock should have failed"
 
-    monkeypatch.setattr(chain, "_seal", seal_while_a_writer_commits)
+    monkeypatch.setattr(chain, "SEAL_LISTENERS", [a_writer_commits_meanwhile])
 
-    assert chain_integrate(wait=False) == 2
+    with transaction.atomic():
+        assert chain_integrate(wait=False) == 2
 
     assert pending_count() == 0
     assert [e.seq for e in late] == [None]  # it was still pending when its writer returned
@@ -99,3 +101,56 @@ def _commit_one_event(out: list) -> None:
         out.extend(record_events(1))  # autocommit: commits, then its integration try-locks
     finally:
         connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_after_commit_holder_rechecks_after_releasing_the_lock(settings):
+    # The same race through the one-CALL procedure (autocommit): the holder is made to hold
+    # the lock after reading the pending rows by a row lock that blocks its sealing UPDATE.
+    import psycopg
+
+    settings.AUDIT_INTEGRATE_ON_COMMIT = False
+    (first,) = record_events(1)
+    settings.AUDIT_INTEGRATE_ON_COMMIT = True
+    blocker = psycopg.connect(**connection.get_connection_params())
+    blocker.execute("SELECT 1 FROM audit_auditevent WHERE id = %s FOR UPDATE", [first.id])
+    holder_sealed: list = []
+    holder = threading.Thread(target=_integrate_in_thread, args=(holder_sealed,))
+    holder.start()
+    try:
+        _wait_for_the_holder_to_block()
+        (late,) = record_events(1)  # commits; its try-lock fails: the holder has the lock
+        assert pending_count() == 2
+    finally:
+        blocker.commit()  # the holder's UPDATE proceeds; it commits and releases
+        blocker.close()
+        holder.join()
+
+    assert holder_sealed == [2]
+    assert pending_count() == 0
+    assert set(AuditEvent.objects.values_list("id", "seq")) == {(first.id, 1), (late.id, 2)}
+
+
+def _integrate_in_thread(out: list) -> None:
+    try:
+        out.append(chain_integrate(wait=False))
+    finally:
+        connection.close()
+
+
+def _wait_for_the_holder_to_block() -> None:
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        # Autocommit: each query sees fresh activity (it is sampled once per transaction).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'CALL audit_chain_integrate_all%%'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.01)
+    raise AssertionError("the integrator never blocked on the row lock")
