@@ -6,7 +6,12 @@ Public API: `redact(text, *, known=None) -> RedactionResult(text, spans)`, `reda
 `Span`, `Kind`, and the scope API in `phi.redaction.context` (`add_known`, `redaction_scope`).
 """
 
-from .engine import (
+from .accel import use_fresh_modules
+from .patterns import Kind
+
+use_fresh_modules()  # a stale or opted-out compiled build must not shadow the .py sources
+
+from .engine import (  # noqa: E402
     RedactionResult,
     Span,
     backend_install,
@@ -15,7 +20,6 @@ from .engine import (
     redact,
     redact_text,
 )
-from .patterns import Kind
 
 __all__ = [
     "Kind",
