@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench clean
+.PHONY: help install accel run test lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,7 +18,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install what is missing
+install: $(STAMP) accel ## Create .venv and install what is missing
+
+accel: $(STAMP) ## Compile phi.redaction's hot modules (mypyc; optional, skipped if it fails)
+	@$(PY) phi/redaction/build_accel.py
 
 run: $(STAMP) ## Migrate, load demo data and serve on http://127.0.0.1:8000
 	$(PY) manage.py migrate --no-input
@@ -28,7 +31,7 @@ run: $(STAMP) ## Migrate, load demo data and serve on http://127.0.0.1:8000
 	@echo ""
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-test: $(STAMP) ## Run the whole test suite (Postgres/Redis when DATABASE_URL/REDIS_URL are set)
+test: $(STAMP) accel ## Run the whole test suite (Postgres/Redis when DATABASE_URL/REDIS_URL are set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
@@ -39,7 +42,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP) ## Run the benchmarks: bench/results/*.json and a printed table
+bench: $(STAMP) accel ## Run the benchmarks: bench/results/*.json and a printed table
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and local state (SQLite, keys, media)
