@@ -79,3 +79,22 @@ def test_anonymous_visitor_is_sent_to_the_login_page(page, live_server, clinic_s
     page.goto(f"{live_server.url}/admin/clinic/patient/{clinic_setup['mine'].pk}/change/")
     assert "/admin/login/" in page.url
     assert "Testerson" not in page.content()
+
+
+def test_admin_pages_run_under_the_content_security_policy(page, live_server, clinic_setup):
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    log_in(page, live_server, username="frontdesk-e2e", password="e2e-Pass-2026")
+    for path in (
+        "/admin/clinic/patient/",
+        f"/admin/clinic/patient/{clinic_setup['mine'].pk}/change/",
+        "/admin/clinic/appointment/add/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+    assert violations == []
