@@ -240,6 +240,9 @@ PHI_EGRESS_BAA = {
 # Seal pending events into the chain right after each commit (False: run
 # `manage.py audit_integrate --follow` as a separate process instead).
 AUDIT_INTEGRATE_ON_COMMIT = env.bool("AUDIT_INTEGRATE_ON_COMMIT", default=True)
+# With on-commit integration: seal in one background thread per process instead of in the
+# committing thread (the writer returns at once; more throughput with many writers).
+AUDIT_INTEGRATE_IN_BACKGROUND = env.bool("AUDIT_INTEGRATE_IN_BACKGROUND", default=False)
 # Sign and store a checkpoint of the chain head every N events (0 turns it off).
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
 # The checkpoint's origin line (C2SP tlog-checkpoint): a name unique to this log.
