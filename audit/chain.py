@@ -36,10 +36,19 @@ Integration (why events are chained in batches)
 -----------------------------------------------
 `audit_record` inserts the event with seq/prev_hash/hash NULL, inside the business
 transaction and without any lock, so business transactions never wait on each other.
-`chain_integrate` then, under one transaction-scoped advisory lock (Postgres), reads the head,
-takes the committed pending rows in insertion order, hashes them in Python and seals them in a
-single UPDATE. Only committed rows are visible to it, so a rolled-back business transaction
-leaves no hole, and there is only ever one integrator at a time, so the chain cannot fork.
+`chain_integrate` then seals the committed pending rows, in insertion order, under one
+advisory lock, so there is only ever one integrator and the chain cannot fork; only committed
+rows are visible to it, so a rolled-back business transaction leaves no hole.
+
+On Postgres the sealing runs in the database, one round trip per integration: the procedure
+``audit_chain_integrate_all`` (PG_INTEGRATE_PROCEDURE, installed by migration 0003) loops
+"check for pending rows; try-lock (session level); read the head; hash the pending rows with
+sha256() over the canonical bytes; UPDATE them; COMMIT; unlock". A writer whose try-lock
+fails gives up and relies on the holder; the holder's check for pending rows at the top of
+its next round runs after its unlock, and the failed writer committed before that unlock, so
+the holder sees and seals its event. Inside a caller's transaction (no COMMIT possible) the
+function ``audit_chain_integrate`` does one batch under a transaction-scoped lock. On SQLite
+the Python integrator below does the same (SQLite has one writer at a time).
 """
 
 from __future__ import annotations

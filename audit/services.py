@@ -8,6 +8,8 @@ after commit by `audit.chain.chain_integrate`, scheduled here with transaction.o
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -119,7 +121,65 @@ def _schedule_integration(using: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def _integrate_after_commit() -> None:
-    _integrate_and_checkpoint()
+    if getattr(settings, "AUDIT_INTEGRATE_IN_BACKGROUND", False):
+        _background.notify()  # the writer returns at once; a per-process thread seals
+    else:
+        _integrate_and_checkpoint()
+
+
+class _BackgroundIntegrator:
+    """One integrating thread per process, woken after each commit that recorded events.
+
+    notify() runs after the writer's commit and sets the wake flag; the thread clears the
+    flag before it integrates, so a commit that lands while it integrates sets the flag
+    again and it integrates once more: no committed event is left for a later commit.
+    """
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self.mutex = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.stopping: threading.Thread | None = None
+        self.pid = 0
+
+    def notify(self) -> None:
+        with self.mutex:
+            # Started lazily, and again in a forked child (threads do not survive fork).
+            if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+                self.pid = os.getpid()
+                self.thread = threading.Thread(
+                    target=self._run, name="audit-integrator", daemon=True
+                )
+                self.thread.start()
+        self.wake.set()
+
+    def stop(self) -> None:
+        """Let the thread finish and close its connection (tests; process shutdown)."""
+        with self.mutex:
+            thread, self.thread = self.thread, None
+        if thread is not None and thread.is_alive():
+            self.stopping = thread
+            self.wake.set()
+            thread.join(timeout=10)
+
+    def _run(self) -> None:
+        me = threading.current_thread()
+        try:
+            while True:
+                self.wake.wait()
+                self.wake.clear()
+                if self.stopping is me:
+                    return
+                try:
+                    _integrate_and_checkpoint()
+                except Exception:  # never let the thread die; the next wake retries
+                    logger.exception("audit background integration failed")
+                    connections[DEFAULT_DB_ALIAS].close()  # reconnect next time
+        finally:
+            connections[DEFAULT_DB_ALIAS].close()
+
+
+_background = _BackgroundIntegrator()
 
 
 def _integrate_and_checkpoint() -> None:

@@ -154,3 +154,35 @@ def _wait_for_the_holder_to_block() -> None:
                 return
         time.sleep(0.01)
     raise AssertionError("the integrator never blocked on the row lock")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_background_integration_seals_every_writers_events(settings):
+    import time
+
+    from audit.services import _background
+
+    settings.AUDIT_INTEGRATE_IN_BACKGROUND = True
+    threads = [threading.Thread(target=_record_in_thread, args=(50,)) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        deadline = time.monotonic() + 20
+        while pending_count() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        _background.stop()
+    assert pending_count() == 0
+    result = chain_verify(check_checkpoints=False)
+    assert result.ok, result.failure
+    assert result.events == 200
+
+
+def _record_in_thread(n: int) -> None:
+    try:
+        record_events(n)
+    finally:
+        connection.close()
