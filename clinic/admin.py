@@ -49,18 +49,7 @@ from clinic.roles import PATIENT_PHI_PERMISSION, role_allows
 from phi.redaction.context import add_known
 
 MASK = "•••"
-PATIENT_DETAIL_FIELDS = (
-    "practice",
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "phone",
-    "email",
-    "address",
-    "mrn",
-    "insurance_member_id",
-    "notes",
-)
+PATIENT_DETAIL_FIELDS = ("practice", *services.PATIENT_PHI_FIELDS)
 PATIENT_MASKED_FIELDS = (
     "practice",
     "masked_name",
