@@ -413,17 +413,24 @@ def _integrate_postgres(
     *, batch_size: int, max_batches: int | None, wait: bool, using: str
 ) -> tuple[int, int]:
     connection = connections[using]
+    if not connection.in_atomic_block and max_batches is None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "CALL audit_chain_integrate_all(%s, %s, NULL, NULL, NULL)",
+                    [batch_size, wait],
+                )
+                sealed, head_seq, ids = cursor.fetchone()
+        except Exception:
+            # The procedure unlocks on errors it can catch; if its COMMIT itself failed, the
+            # session-level lock would outlive the call: ending the session releases it.
+            connection.close()
+            raise
+        if ids:
+            for listener in SEAL_LISTENERS:
+                listener(ids)
+        return sealed, head_seq or 0
     with connection.cursor() as cursor:
-        if not connection.in_atomic_block and max_batches is None:
-            cursor.execute(
-                "CALL audit_chain_integrate_all(%s, %s, NULL, NULL, NULL)",
-                [batch_size, wait],
-            )
-            sealed, head_seq, ids = cursor.fetchone()
-            if ids:
-                for listener in SEAL_LISTENERS:
-                    listener(ids)
-            return sealed, head_seq or 0
         sealed = head = 0
         batches = 0
         while max_batches is None or batches < max_batches:
