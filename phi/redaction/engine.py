@@ -180,9 +180,17 @@ def _find_in_window(
     """Run the detectors whose trigger words occur in text[pos:endpos] on that window."""
     # Gates: one cheap pass collects the window's words, and each detector runs only when its
     # trigger words occur. Most utterances ("okay, Thursday works") skip most detectors.
-    words = _VOCAB_RE.findall(lower, pos, endpos)
+    window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
+    if window.isascii() and len(lower) == len(text):
+        # The same words in C without the regex engine: one byte table keeps [a-z'] and
+        # turns every other byte into whitespace (digits into \x1f, which split() also skips).
+        marked = window.encode("ascii").translate(_WORD_BYTES).decode("ascii")
+        words = marked.split()
+        has_digit = "\x1f" in marked
+    else:
+        words = _VOCAB_RE.findall(lower, pos, endpos)
+        has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
     vocab = set(words)
-    has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
     number_words = (
         0 if vocab.isdisjoint(NUMBER_VOCAB) else sum(map(NUMBER_VOCAB.__contains__, words))
     )
@@ -219,6 +227,11 @@ _MID_CAPITAL_RE = re.compile(r"[a-z0-9,;:][ \t]+[A-Z][a-z]")
 LOOSE_TRIGGER_WORDS = frozenset(("name", "name's", "mr", "mrs", "ms", "mister"))
 STREET_WORDS = frozenset(STREET_SUFFIXES.split("|"))
 _DIGIT_RE = re.compile(r"\d")
+# Byte table for the words of an ASCII window: what _VOCAB_RE finds, the rest whitespace.
+_WORD_BYTES = bytes(
+    c if (0x61 <= c <= 0x7A or c == 0x27) else 0x1F if 0x30 <= c <= 0x39 else 0x20
+    for c in range(256)
+)
 # Single letters that start a spelling; "a" and "i" are words, so they alone never do.
 _SPELLING_LETTERS = frozenset("bcdefghjklmnopqrstuvwxyz")
 
