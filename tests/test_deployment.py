@@ -15,9 +15,12 @@ def required_production_variables() -> set[str]:
     return set(re.findall(r'env(?:\.\w+)?\("([A-Z_]+)"\)', source))
 
 
-def test_compose_file_parses_with_the_three_services():
+def test_compose_file_runs_web_integrator_database_and_redis():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    assert set(compose["services"]) == {"web", "db", "redis"}
+    assert set(compose["services"]) == {"web", "audit-integrator", "db", "redis"}
+    integrator = compose["services"]["audit-integrator"]
+    assert integrator["command"][-2:] == ["audit_integrate", "--follow"]
+    assert integrator["environment"] == compose["services"]["web"]["environment"]
     assert compose["services"]["web"]["environment"]["DJANGO_SETTINGS_MODULE"] == (
         "config.settings.production"
     )
