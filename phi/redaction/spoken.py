@@ -11,7 +11,6 @@ tokens it came from, so whatever the engine masks is exactly what was said.
 """
 
 import re
-from dataclasses import dataclass, field
 
 from .patterns import (
     MONTHS,
@@ -33,21 +32,49 @@ _MAX_RUN_TOKENS = 48
 _HARD_GAP_CHARS = frozenset(",.-/()\u2013\u2014")
 
 
-@dataclass(slots=True)
+# Plain classes with an explicit __init__ (not dataclasses): mypyc compiles them to native
+# classes, while a dataclass's generated __init__ would stay interpreted Python.
 class Chunk:
     """One spoken or written number unit: its digits (or month), and where it was said."""
 
-    digits: str
-    start: int
-    end: int
-    ordinal: bool = False
-    month: int = 0
-    from_digits: bool = False
-    # The pause before this chunk was a comma, dash or slash: speakers group phone digits so.
-    group_break: bool = False
-    gap: str = ""
-    # A number word that can still absorb a smaller one ("twenty" + "three", "hundred" + ...).
-    open_below: int = 0
+    __slots__ = (
+        "digits",
+        "end",
+        "from_digits",
+        "gap",
+        "group_break",
+        "month",
+        "open_below",
+        "ordinal",
+        "start",
+    )
+
+    def __init__(
+        self,
+        digits: str,
+        start: int,
+        end: int,
+        ordinal: bool = False,
+        month: int = 0,
+        from_digits: bool = False,
+        group_break: bool = False,
+        gap: str = "",
+        open_below: int = 0,
+    ) -> None:
+        self.digits = digits
+        self.start = start
+        self.end = end
+        self.ordinal = ordinal
+        self.month = month
+        self.from_digits = from_digits
+        # The pause before this chunk was a comma, dash or slash: speakers group phone digits so.
+        self.group_break = group_break
+        self.gap = gap
+        # A number word that can still absorb a smaller one ("twenty" + "three", "hundred"...).
+        self.open_below = open_below
+
+    def __repr__(self) -> str:
+        return f"Chunk({self.digits!r}, {self.start}, {self.end}, month={self.month})"
 
     @property
     def value(self) -> int:
@@ -55,11 +82,16 @@ class Chunk:
         return int(self.digits) if self.digits else 0
 
 
-@dataclass(slots=True)
 class Run:
     """Number tokens said together, read into chunks."""
 
-    chunks: list[Chunk] = field(default_factory=list)
+    __slots__ = ("chunks",)
+
+    def __init__(self, chunks: list[Chunk] | None = None) -> None:
+        self.chunks: list[Chunk] = chunks if chunks is not None else []
+
+    def __repr__(self) -> str:
+        return f"Run({self.chunks!r})"
 
     @property
     def start(self) -> int:
