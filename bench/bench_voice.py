@@ -32,9 +32,13 @@ KINDS = {"relay": "bench.voice_relay:application", "ours": "config.asgi:applicat
 QUIET_BUSY_PCT = float(os.environ.get("BENCH_VOICE_QUIET_PCT", "30"))  # % of one core
 QUIET_WAIT_S = float(os.environ.get("BENCH_VOICE_QUIET_WAIT", "45"))
 # The measured processes (Daphne, the fake model, the driver) run at this nice level when the
-# bench may raise priority (root): on a shared machine it keeps other work from preempting them
-# mid-window; the JSON records whether it applied.
+# bench may raise priority (root), so the bench's own processes share fairly. With the kernel's
+# autogroup scheduling (on here), nice only ranks threads within one session's group; other
+# sessions (other engineers' tests) still get an equal share of the cores. Raising the group's
+# priority over theirs is opt-in (BENCH_VOICE_AUTOGROUP_NICE=-10) because it slows their runs;
+# by default the bench waits for a quiet machine instead and records how busy it was.
 NICE = int(os.environ.get("BENCH_VOICE_NICE", "-10"))
+AUTOGROUP_NICE = os.environ.get("BENCH_VOICE_AUTOGROUP_NICE")
 # Targets from the issue.
 ADDED_P50_MS = 0.5
 RESOURCE_RATIO = 1.5
@@ -74,6 +78,8 @@ def _prioritise(pid: int) -> bool:
     try:
         for tid in tids:
             os.setpriority(os.PRIO_PROCESS, tid, NICE)
+        if AUTOGROUP_NICE is not None:
+            Path(f"/proc/{pid}/autogroup").write_text(AUTOGROUP_NICE)
     except (PermissionError, OSError):
         return False
     return True
@@ -261,6 +267,7 @@ async def _run() -> dict:
         "cpus": os.cpu_count(),
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
+        "autogroup_nice": AUTOGROUP_NICE,
     }
 
 
