@@ -31,7 +31,7 @@ Invariant: linear time in the input (see patterns.py); nothing here logs the tex
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import NamedTuple, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from . import context
 from .known import KnownMatcher, known_matcher
@@ -171,7 +171,7 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
 
 
 # Texts longer than this with line breaks are gated per line.
-_WINDOW_MIN = 512
+_WINDOW_MIN: Final = 512
 
 
 def _find_in_window(
@@ -222,18 +222,18 @@ def _find_in_window(
         _find_names(text, lower, found, pos, endpos)
 
 
-_VOCAB_RE = re.compile(r"[a-z']+")
-_MID_CAPITAL_RE = re.compile(r"[a-z0-9,;:][ \t]+[A-Z][a-z]")
-LOOSE_TRIGGER_WORDS = frozenset(("name", "name's", "mr", "mrs", "ms", "mister"))
-STREET_WORDS = frozenset(STREET_SUFFIXES.split("|"))
-_DIGIT_RE = re.compile(r"\d")
+_VOCAB_RE: Final = re.compile(r"[a-z']+")
+_MID_CAPITAL_RE: Final = re.compile(r"[a-z0-9,;:][ \t]+[A-Z][a-z]")
+LOOSE_TRIGGER_WORDS: Final = frozenset(("name", "name's", "mr", "mrs", "ms", "mister"))
+STREET_WORDS: Final = frozenset(STREET_SUFFIXES.split("|"))
+_DIGIT_RE: Final = re.compile(r"\d")
 # Byte table for the words of an ASCII window: what _VOCAB_RE finds, the rest whitespace.
-_WORD_BYTES = bytes(
+_WORD_BYTES: Final = bytes(
     c if (0x61 <= c <= 0x7A or c == 0x27) else 0x1F if 0x30 <= c <= 0x39 else 0x20
     for c in range(256)
 )
 # Single letters that start a spelling; "a" and "i" are words, so they alone never do.
-_SPELLING_LETTERS = frozenset("bcdefghjklmnopqrstuvwxyz")
+_SPELLING_LETTERS: Final = frozenset("bcdefghjklmnopqrstuvwxyz")
 
 
 @cache
@@ -252,7 +252,7 @@ def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
 # --- numbers, dates and identifiers said as numbers ----------------------------------------
 
 
-_CUE_SPLIT_RE = re.compile(r"[a-z#']+")
+_CUE_SPLIT_RE: Final = re.compile(r"[a-z#']+")
 
 
 def _cue(lower: str, start: int) -> str | None:
@@ -434,14 +434,14 @@ def _classify_digits(
     out.append(Span(start, end, kind))
 
 
-_LETTERS_BEFORE_RE = re.compile(r"(?:(?<![\w'])[a-z]\b[ ,\-]*){1,4}$")
+_LETTERS_BEFORE_RE: Final = re.compile(r"(?:(?<![\w'])[a-z]\b[ ,\-]*){1,4}$")
 # "XDP 442 918 337": a capitalised letter prefix said or written before the digits.
-_ID_PREFIX_BEFORE_RE = re.compile(r"(?<![\w'])[A-Z]{2,4}[ \-]?$")
-_ALNUM_PREFIX_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,4}-?$")
-_DATE_WORD_BEFORE_RE = re.compile(
+_ID_PREFIX_BEFORE_RE: Final = re.compile(r"(?<![\w'])[A-Z]{2,4}[ \-]?$")
+_ALNUM_PREFIX_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,4}-?$")
+_DATE_WORD_BEFORE_RE: Final = re.compile(
     r"\b(?:on|since|from|until|till|by|before|after|dob|date|born|of|due|seen|admitted)\s+$"
 )
-_AMOUNT_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?")
+_AMOUNT_RE: Final = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?")
 
 
 def _kind_for_digits(
@@ -571,7 +571,7 @@ def _maybe_address_or_age(
 # --- written identifiers --------------------------------------------------------------------
 
 
-_MRN_CUE_WORDS = ("mrn", "med", "member", "subscriber", "policy", "patient id", "mbi")
+_MRN_CUE_WORDS: Final = ("mrn", "med", "member", "subscriber", "policy", "patient id", "mbi")
 
 
 def _find_written(lower: str, out: list[Span], pos: int, endpos: int) -> None:
@@ -602,7 +602,7 @@ def _find_emails(text: str, lower: str, out: list[Span], start: int, endpos: int
             out.append(Span(local_start, m.end(), Kind.EMAIL))
 
 
-_WORD_BACK_RE = re.compile(r"[a-z0-9_'\-]+[\s,.]*$")
+_WORD_BACK_RE: Final = re.compile(r"[a-z0-9_'\-]+[\s,.]*$")
 
 
 def _spoken_local_start(lower: str, at: int) -> int | None:
@@ -643,13 +643,13 @@ def _find_spelled(lower: str, out: list[Span], pos: int, endpos: int) -> None:
         out.append(Span(m.start(), m.end(), kind))
 
 
-_SPELLED_ABBREVIATION_RE = re.compile(r"(?:d\W+o\W+b|s\W+s\W+n|m\W+r\W+n|i\W+d)\W*")
+_SPELLED_ABBREVIATION_RE: Final = re.compile(r"(?:d\W+o\W+b|s\W+s\W+n|m\W+r\W+n|i\W+d)\W*")
 
 
 # --- names ------------------------------------------------------------------------------------
 
-_NAME_GAP_RE = re.compile(r" {1,2}(?:[A-Z]\.? {1,2})?")
-_LOOSE_NAME_RE = re.compile(
+_NAME_GAP_RE: Final = re.compile(r" {1,2}(?:[A-Z]\.? {1,2})?")
+_LOOSE_NAME_RE: Final = re.compile(
     r"[\s,:]*(?:(?:is|uh|um|it's)[\s,]+)?([a-z][a-z'\-]*)(?:[ ]+(?:[a-z]\.?[ ]+)?([a-z][a-z'\-]*))?"
 )
 
@@ -760,7 +760,7 @@ def _starts_name(
     return nxt is not None and nxt in lasts and word not in NAME_CUE_STOPWORDS
 
 
-_WEAK_FOLLOW_RE = re.compile(
+_WEAK_FOLLOW_RE: Final = re.compile(
     r"(?P<first>[a-z][a-z'\-]+)(?:[ ]+(?:[a-z][ ]+)?(?P<last>[a-z][a-z'\-]+))?"
 )
 
@@ -784,8 +784,10 @@ def _loose_name_after(lower: str, pos: int, out: list[Span]) -> None:
 
 # --- merging --------------------------------------------------------------------------------
 
-_JOIN_GAP_RE = re.compile(r"[ ,\-]{0,2}")
-_ADDRESS_JOIN_RE = re.compile(r"[ ,.]+[A-Za-z][A-Za-z .'\-]{0,30}?[ ,]+(?:[A-Za-z .]{2,20}[ ,]+)?")
+_JOIN_GAP_RE: Final = re.compile(r"[ ,\-]{0,2}")
+_ADDRESS_JOIN_RE: Final = re.compile(
+    r"[ ,.]+[A-Za-z][A-Za-z .'\-]{0,30}?[ ,]+(?:[A-Za-z .]{2,20}[ ,]+)?"
+)
 
 
 def merge_spans(spans: list[Span], text: str) -> list[Span]:

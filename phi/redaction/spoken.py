@@ -11,6 +11,7 @@ tokens it came from, so whatever the engine masks is exactly what was said.
 """
 
 import re
+from typing import Final
 
 from .patterns import (
     MONTHS,
@@ -25,11 +26,11 @@ from .patterns import (
     UNITS,
 )
 
-_MAX_GAP = 24
+_MAX_GAP: Final = 24
 # No identifier is said in more than this many tokens; longer runs are split, which also
 # bounds the per-run work on hostile input.
-_MAX_RUN_TOKENS = 48
-_HARD_GAP_CHARS = frozenset(",.-/()\u2013\u2014")
+_MAX_RUN_TOKENS: Final = 48
+_HARD_GAP_CHARS: Final = frozenset(",.-/()\u2013\u2014")
 
 
 # Plain classes with an explicit __init__ (not dataclasses): mypyc compiles them to native
@@ -147,8 +148,8 @@ def number_runs(
     return [r for r in runs if r.chunks]
 
 
-_PAIR_KEEP_WORDS = frozenset(("ninety", "hundred", "thousand"))
-_BIRTH_CUE_RE = re.compile(r"birth|\bborn\b|\bd\.?\s?o\.?\s?b\b")
+_PAIR_KEEP_WORDS: Final = frozenset(("ninety", "hundred", "thousand"))
+_BIRTH_CUE_RE: Final = re.compile(r"birth|\bborn\b|\bd\.?\s?o\.?\s?b\b")
 
 
 def _may_matter(lower: str, tokens: list[tuple[int, int, str, bool, str]]) -> bool:
@@ -187,7 +188,7 @@ def _single_may_matter(lower: str, token: tuple[int, int, str, bool, str]) -> bo
 
 # How each number word reads: (what it is, its value). One lookup per token in `_read`.
 _DASH, _MULTIPLIER, _MONTH, _SCALE, _NUMBER, _TENS, _ZERO = range(7)
-_WORD_INFO: dict[str, tuple[int, int]] = {
+_WORD_INFO: Final[dict[str, tuple[int, int]]] = {
     **{w: (_NUMBER, v) for w, v in UNITS.items()},
     **{w: (_NUMBER, v) for w, v in TEENS.items()},
     **{w: (_TENS, v) for w, v in TENS.items()},
@@ -198,7 +199,7 @@ _WORD_INFO: dict[str, tuple[int, int]] = {
     "dash": (_DASH, 0),
     "hyphen": (_DASH, 0),
 }
-_HARD_GAP_RE = re.compile("[" + re.escape("".join(sorted(_HARD_GAP_CHARS))) + "]|dash")
+_HARD_GAP_RE: Final = re.compile("[" + re.escape("".join(sorted(_HARD_GAP_CHARS))) + "]|dash")
 
 
 def _read(tokens: list[tuple[int, int, str, bool, str]]) -> Run:
