@@ -211,6 +211,9 @@ def _targets(added: list[dict]) -> dict:
         verdicts[f"{n}: CPU per call <= {RESOURCE_RATIO}x relay"] = (
             row["cpu_ratio"] <= RESOURCE_RATIO
         )
+        verdicts[f"{n}: RSS per call <= {RESOURCE_RATIO}x relay"] = (
+            row["rss_ratio"] <= RESOURCE_RATIO
+        )
         verdicts[f"{n}: truncate error p99 <= {TRUNCATE_P99_MS} ms"] = (
             isinstance(row["trunc_err_p99_ms"], float)
             and row["trunc_err_p99_ms"] <= TRUNCATE_P99_MS
