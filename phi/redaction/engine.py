@@ -19,11 +19,13 @@ Decisions a reviewer should know:
   detector runs only on the lines holding its trigger words, while cue look-backs still read
   the whole text (a cue on the agent's line still labels the caller's number).
 
-Speed (`make bench`, one core): about 3 MB/s utterance by utterance and 3-4 MB/s on whole
-transcripts, against 14-19 MB/s for a three-regex baseline. The time is spread over the
-detectors' regex scans (number tokens alone scan at ~15-20 MB/s in `re`) and the Python
-reading of the tokens they find; no single pass dominates, so the issue's 10 MB/s needs the
-token pass in compiled code (a C/Rust tokenizer or mypyc), not more gating.
+Speed (`make bench`, one core; the bench says whether it ran compiled): pure Python about
+3 MB/s utterance by utterance and 4 MB/s on whole transcripts; with the optional mypyc build
+of this module and spoken.py (`make accel`, see accel.py) about 4-5 MB/s and 6 MB/s, against
+14-19 MB/s for a three-regex baseline. Under mypyc about a third of the time is the C regex
+engine scanning for number tokens, cue phrases and capitalised words, and most of the rest is
+object traffic per token (match objects, strings, chunks); 10 MB/s needs those scans and the
+token reading fused into one compiled pass (a hand-written tokenizer), not more gating.
 
 Invariant: linear time in the input (see patterns.py); nothing here logs the text it reads.
 """
