@@ -11,6 +11,7 @@ sources that build compiled (see accel.py).
 """
 
 import contextlib
+import fcntl
 import importlib.util
 import os
 import sys
@@ -35,10 +36,20 @@ def _remove_builds() -> None:
 
 def build() -> str:
     """Build if needed; a one-line account of what happened."""
+    # Several people's `make test` share one working tree: one build at a time, and the
+    # up-to-date check inside the lock.
+    with open(HERE / ".accel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_locked()
+
+
+def _build_locked() -> str:
     accel = _accel()
     digest = accel.source_digest()
     if accel.STAMP.exists() and accel.STAMP.read_text().strip() == digest and accel._built():
         return "phi.redaction: compiled modules up to date"
+    # Unlink first: a process that has the old .so mapped keeps its inode; copying over it in
+    # place could crash that process.
     _remove_builds()
     from mypyc.build import mypycify  # only needed to build; absent means "skip"
     from setuptools import Distribution
