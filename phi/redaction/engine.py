@@ -604,7 +604,8 @@ def _find_emails(text: str, lower: str, out: list[Span], start: int, endpos: int
             out.append(Span(local_start, m.end(), Kind.EMAIL))
 
 
-_WORD_BACK_RE: Final = re.compile(r"[a-z0-9_'\-]+[\s,.]*$")
+_WORD_BACK_RE: Final = re.compile(r"[a-z0-9_'\-]+[\s,.]*$")  # what _word_back reads
+_WORD_BACK_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_'-")
 
 
 def _spoken_local_start(lower: str, at: int) -> int | None:
@@ -613,10 +614,10 @@ def _spoken_local_start(lower: str, at: int) -> int | None:
     pos = at
     words = 0
     for _ in range(40):
-        m = _WORD_BACK_RE.search(lower, max(0, pos - 40), pos)
-        if m is None:
+        found = _word_back(lower, max(0, pos - 40), pos)
+        if found < 0:
             break
-        word = m.group().rstrip(" ,.\t\n")
+        word = lower[found:pos].rstrip(" ,.\t\n")
         if word in EMAIL_LOCAL_STOP:
             break
         if (
@@ -627,9 +628,25 @@ def _spoken_local_start(lower: str, at: int) -> int | None:
             words += 1
             if words > 4:
                 break
-        start = m.start()
-        pos = m.start()
+        start = found
+        pos = found
     return start
+
+
+def _word_back(lower: str, lo: int, pos: int) -> int:
+    """Where `_WORD_BACK_RE.search(lower, lo, pos)` would match, or -1, read backwards.
+
+    The pattern is a run of word characters, then separators to the end; the two classes are
+    disjoint, so the leftmost match starts where the word run before the trailing separators
+    starts. A backward walk costs the word's length, the regex search the window's.
+    """
+    end = pos
+    while end > lo and (lower[end - 1] in ",." or lower[end - 1].isspace()):
+        end -= 1
+    start = end
+    while start > lo and lower[start - 1] in _WORD_BACK_CHARS:
+        start -= 1
+    return start if start < end else -1
 
 
 def _find_spelled(lower: str, out: list[Span], pos: int, endpos: int) -> None:

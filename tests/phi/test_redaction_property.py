@@ -4,7 +4,7 @@ masked text, and finishes (the patterns are linear; a catastrophic one would han
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from phi.redaction import mask_for, redact
+from phi.redaction import engine, mask_for, redact
 
 MB = 1024 * 1024
 
@@ -70,3 +70,15 @@ def test_hostile_repetitions_up_to_one_megabyte_finish(unit: str, size: int) -> 
 @given(st.text(alphabet="0123456789 -,.()/@abcdefghijklmnoSMJ", min_size=1, max_size=64))
 def test_random_unit_repeated_to_one_megabyte_finishes(unit: str) -> None:
     check((unit * (MB // len(unit) + 1))[:MB])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="ab_'-09 ,.\t\n\u00a0\u2003\u3000xZé", max_size=80),
+    st.integers(min_value=0, max_value=80),
+    st.integers(min_value=0, max_value=80),
+)
+def test_backward_word_reading_matches_its_regex(text: str, lo: int, pos: int) -> None:
+    lo, pos = min(lo, pos, len(text)), min(max(lo, pos), len(text))
+    m = engine._WORD_BACK_RE.search(text, lo, pos)
+    assert engine._word_back(text, lo, pos) == (m.start() if m is not None else -1)
