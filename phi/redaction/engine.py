@@ -192,16 +192,14 @@ def _find_in_window(
     else:
         words = _VOCAB_RE.findall(lower, pos, endpos)
         has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
-    vocab = set(words)
-    number_words = (
-        0 if vocab.isdisjoint(NUMBER_VOCAB) else sum(map(NUMBER_VOCAB.__contains__, words))
-    )
+    # One C-level intersection with every gate word; the few words found say which gates open.
+    gate_words, gate_bits = _gates()
+    bits = 0
+    for word in gate_words.intersection(words):
+        bits |= gate_bits[word]
+    number_words = 0 if not bits & _NUMBER else sum(map(NUMBER_VOCAB.__contains__, words))
     # A lone number word ("the first one") is PHI only as an age or a house number.
-    if (
-        has_digit
-        or number_words >= 2
-        or (number_words == 1 and ("ninety" in vocab or not vocab.isdisjoint(STREET_WORDS)))
-    ):
+    if has_digit or number_words >= 2 or (number_words == 1 and bits & (_NINETY | _STREET)):
         window_runs = number_runs(lower, text, pos, endpos)
         for run in window_runs:
             _classify_run(run, text, lower, found)
@@ -209,17 +207,15 @@ def _find_in_window(
     if has_digit:
         _find_written(lower, found, pos, endpos)
     if text.find("@", pos, endpos) != -1 or (
-        "at" in vocab
-        and ("dot" in vocab or text.find(".", pos, endpos) != -1)
-        and not vocab.isdisjoint(EMAIL_TLDS)
+        bits & _AT and (bits & _DOT or text.find(".", pos, endpos) != -1) and bits & _TLD
     ):
         _find_emails(text, lower, found, pos, endpos)
-    if not vocab.isdisjoint(_SPELLING_LETTERS):
+    if bits & _SPELLING:
         _find_spelled(lower, found, pos, endpos)
     # Names need a lexicon word, a strong cue ("my name is"), or a softer cue ("this is")
     # followed somewhere by a capitalised word that does not open a sentence.
-    if not vocab.isdisjoint(_name_gate_words()) or (
-        not vocab.isdisjoint(NAME_TRIGGER_WORDS) and _MID_CAPITAL_RE.search(text, pos, endpos)
+    if bits & _NAME_GATE or (
+        bits & _NAME_TRIGGER and _MID_CAPITAL_RE.search(text, pos, endpos) is not None
     ):
         _find_names(text, lower, found, pos, endpos)
 
@@ -242,6 +238,38 @@ _SPELLING_LETTERS: Final = frozenset("bcdefghjklmnopqrstuvwxyz")
 def _name_gate_words() -> frozenset[str]:
     """Words whose presence runs the name detector: the lexicons and the strong cues."""
     return first_names() | last_names() | LOOSE_TRIGGER_WORDS
+
+
+# Which gate a word opens, as bits (a word may open several).
+_NUMBER: Final = 1
+_NINETY: Final = 2
+_STREET: Final = 4
+_AT: Final = 8
+_DOT: Final = 16
+_TLD: Final = 32
+_SPELLING: Final = 64
+_NAME_GATE: Final = 128
+_NAME_TRIGGER: Final = 256
+
+
+@cache
+def _gates() -> tuple[frozenset[str], dict[str, int]]:
+    """Every gate word, and the gates each one opens."""
+    bits: dict[str, int] = {}
+    for words, bit in (
+        (NUMBER_VOCAB, _NUMBER),
+        (("ninety",), _NINETY),
+        (STREET_WORDS, _STREET),
+        (("at",), _AT),
+        (("dot",), _DOT),
+        (EMAIL_TLDS, _TLD),
+        (_SPELLING_LETTERS, _SPELLING),
+        (_name_gate_words(), _NAME_GATE),
+        (NAME_TRIGGER_WORDS, _NAME_TRIGGER),
+    ):
+        for word in words:
+            bits[word] = bits.get(word, 0) | bit
+    return frozenset(bits), bits
 
 
 def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
