@@ -18,6 +18,7 @@ original text is dropped, never logged.
 
 import json
 import logging
+import re
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from typing import Any
 
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from phi.redaction import redact_text
+from phi.redaction.engine import apply_masks, find_spans
 
 REDACTION_FAILED = "[REDACTION FAILED: message dropped]"
 REDACTED = "[REDACTED]"
@@ -107,10 +108,32 @@ def _audit_request_id() -> str | None:
     return str(request_id) if request_id else None
 
 
+# Machine identifiers that are never PHI and that operators need intact to follow a request
+# or a call through the logs: UUIDs, Twilio SIDs (CallSid CA…, StreamSid MZ…), hex digests.
+MACHINE_ID_RE = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+    r"|\b[A-Z]{2}[0-9a-f]{32}\b"
+    r"|\b[0-9a-f]{32,128}\b"
+)
+
+
 def safe_redact(text: str) -> str:
-    """Redacted text, or a fixed marker if redaction itself failed (fail closed)."""
+    """Redacted text, or a fixed marker if redaction itself failed (fail closed).
+
+    Spans that fall on a machine identifier (UUID, Twilio SID, digest) are not masked: the
+    digits inside a CallSid are not a phone number, and the id is what ties log lines together.
+    """
     try:
-        return redact_text(text)
+        spans = find_spans(text)
+        if spans:
+            ids = [(m.start(), m.end()) for m in MACHINE_ID_RE.finditer(text)]
+            if ids:
+                spans = [
+                    span
+                    for span in spans
+                    if not any(start < span.end and span.start < end for start, end in ids)
+                ]
+        return apply_masks(text, spans)
     except Exception:  # any failure must drop the text, not leak it
         return REDACTION_FAILED
 

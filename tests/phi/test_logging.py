@@ -105,10 +105,10 @@ def test_known_values_of_the_scope_are_masked_in_logs(captured: io.StringIO) -> 
 def test_redaction_failure_drops_the_message(
     captured: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(text: str) -> str:
+    def broken(text: str, **kwargs: object) -> list:
         raise RuntimeError("engine down")
 
-    monkeypatch.setattr(phi_logging, "redact_text", broken)
+    monkeypatch.setattr(phi_logging, "find_spans", broken)
     logging.getLogger("clinic").error("patient %s", "Zephyrine Thornquist")
     output = captured.getvalue()
     assert REDACTION_FAILED in output
@@ -184,3 +184,15 @@ async def test_a_consumer_binds_call_id_and_known_values_for_its_tasks(
     assert "caller said it's [NAME]" in captured.getvalue()
     assert_no_phi(captured.getvalue())
     assert current_log_ids()[1] is None  # the binding stayed with the connection's task
+
+
+def test_machine_identifiers_survive_redaction_in_log_lines():
+    from phi.logging import safe_redact
+
+    call_sid = "CA0123456789abcdef0123456789abcdef"
+    row_id = "6f1c1f0e-5555-4012-8000-000000000123"
+    line = f"call {call_sid} row {row_id} ended; caller said 555 012 3456"
+    redacted = safe_redact(line)
+    assert call_sid in redacted
+    assert row_id in redacted
+    assert "555 012 3456" not in redacted
