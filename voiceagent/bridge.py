@@ -264,6 +264,7 @@ class CallBridge:
                     self.call_sid,
                     type(exc).__name__,
                 )
+
             logger.info(
                 "voice.bridge.closed call_sid=%s outcome=%s frames_in=%d frames_out=%d seconds=%.1f",
                 self.call_sid,
@@ -427,6 +428,9 @@ class CallBridge:
         if self._twilio_open:
             await self._send_twilio(frames.build_clear(self.stream_sid))
         self.playout.clear()
+        if self.recorder is not None:
+            # The recording keeps what the caller heard, not what the model had queued.
+            self.recorder.clear()
 
     async def _on_error(self, event: dict[str, Any]) -> None:
         error = event.get("error") if isinstance(event.get("error"), dict) else {}

@@ -12,11 +12,11 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 
 from voiceagent import services, tools
 from voiceagent.realtime import azure, openai  # noqa: F401 -- import (and register) at startup
 from voiceagent.realtime.base import RealtimeError, RealtimeSession, SessionConfig, provider_for
+from voiceagent.recording import call_recorder_open
 from voiceagent.selectors import practice_voice_config, voice_agent_availability
 
 logger = logging.getLogger(__name__)
@@ -88,12 +88,5 @@ async def open_practice_session(
 
 
 def recorder_for(*, practice_id: Any, call_id: Any) -> Any:
-    """The call's WAV recorder if recording exists and is switched on, else None."""
-    try:
-        from voiceagent import recording
-    except ImportError:
-        return None
-    factory = getattr(recording, "call_recorder_open", None)
-    if factory is None or not getattr(settings, "VOICE_RECORDING_ENABLED", True):
-        return None
-    return factory(practice_id=practice_id, call_id=call_id)
+    """The call's WAV recorder if the practice records calls, else None (sync)."""
+    return call_recorder_open(practice_id=practice_id, call_id=call_id)

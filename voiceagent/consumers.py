@@ -26,6 +26,8 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from phi.logging import log_ids_bind
+from phi.redaction.context import redaction_scope
 from voiceagent.bridge import BridgeLimits, CallBridge
 from voiceagent.call_services import DjangoCallServices, open_practice_session, recorder_for
 from voiceagent.errors import StreamTokenError
@@ -47,6 +49,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
     """One Twilio media stream (one call)."""
 
     bridge: CallBridge | None = None
+    recorder: Any = None
     stream_sid: str = ""
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -54,11 +57,14 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
-        try:
-            while True:
-                await self.dispatch(await receive())
-        except StopConsumer:
-            pass
+        # One redaction scope per call: once the caller is verified, their own values are
+        # masked in every log line of this call, in every task the bridge starts.
+        with redaction_scope():
+            try:
+                while True:
+                    await self.dispatch(await receive())
+            except StopConsumer:
+                pass
 
     async def dispatch(self, message: dict) -> None:
         """Frames go straight to `receive`; connect and disconnect take Channels' path."""
@@ -118,7 +124,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             await bridge.on_stop()
             await self.close()
             # Hang-up frees the realtime session now, not when the close handshake completes.
-            await bridge.close(outcome="abandoned")
+            await self._end_call(outcome="abandoned")
 
     async def _start(self, frame: frames.Start) -> None:
         if self.bridge is not None:
@@ -133,6 +139,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             await self._reject(CLOSE_POLICY)
             return
         self.stream_sid = frame.stream_sid
+        log_ids_bind(call_id=frame.call_sid)
         state = CallState(
             call_sid=frame.call_sid, practice_id=grant.practice_id, call_id=grant.call_id
         )
@@ -152,6 +159,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             ),
             recorder=recorder,
         )
+        self.recorder = recorder
         logger.info("voice.stream.start call_sid=%s", frame.call_sid)
         await self.bridge.start()
 
@@ -161,7 +169,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
     async def _reject(self, code: int) -> None:
         await self.close(code=code)
         if self.bridge is not None:
-            await self.bridge.close(outcome="failed")
+            await self._end_call(outcome="failed")
 
     async def disconnect(self, code: int) -> None:
         """The socket is gone: stop the bridge and everything it started."""
@@ -171,4 +179,19 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         try:
             await bridge.on_stop()
         finally:
-            await bridge.close(outcome="abandoned")
+            await self._end_call(outcome="abandoned")
+
+    async def _end_call(self, *, outcome: str) -> None:
+        """Close the bridge (idempotent), then store the call's recording once, if any."""
+        await self.bridge.close(outcome=outcome)
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        try:
+            await database_sync_to_async(recorder.save)()
+        except Exception as exc:  # the call record stands; the failure is visible in the logs
+            logger.exception(
+                "voice.recording.save_failed call_sid=%s error=%s",
+                self.bridge.call_sid,
+                type(exc).__name__,
+            )

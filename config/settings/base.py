@@ -97,6 +97,12 @@ TEMPLATES = [
 
 # One DATABASE_URL; the embedded default is a SQLite file under var/.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'clarion.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Daphne runs sync work in threads: IMMEDIATE transactions wait for SQLite's write lock
+    # instead of failing with "database is locked" when two of them write at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channels: in-memory by default; Redis when REDIS_URL is set.

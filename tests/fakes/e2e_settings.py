@@ -8,12 +8,3 @@ without a BAA is refused exactly as in production.
 from config.settings.test import *  # noqa: F403
 
 PHI_EGRESS_BAA = {"openai": True, "azure-openai": True}
-# Read by voiceagent.selectors only while phi.egress is absent.
-VOICE_PROVIDERS_WITH_BAA = ("openai", "azure-openai")
-
-# The Daphne process and the test share a SQLite file; IMMEDIATE transactions wait for the
-# write lock instead of failing with "database is locked" when two threads write at once.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    )

@@ -315,7 +315,7 @@ def _seed() -> dict:
     clinic_services.practice_phone_number_create(
         actor=None, practice=practice, e164=PRACTICE_NUMBER
     )
-    PracticeVoiceSettings.objects.create(practice=practice, agent_enabled=True)
+    PracticeVoiceSettings.objects.create(practice=practice, agent_enabled=True, record_calls=True)
     provider = clinic_services.provider_create(
         actor=None, practice=practice, first_name="Ada", last_name="Grey", title="Dr."
     )
@@ -349,13 +349,10 @@ def _report(call_sid: str) -> dict:
     from voiceagent.models import Call
 
     call = Call.objects.get(call_sid=call_sid)
-    turns = list(call.turns.order_by("seq" if hasattr(call.turns.model, "seq") else "pk"))
-    events = (
-        AuditEvent.objects.filter(actor_id=call_sid).order_by("pk")
-        if hasattr(AuditEvent, "actor_id")
-        else []
-    )
+    turns = list(call.turns.order_by("seq"))
+    events = AuditEvent.objects.filter(actor_id=call_sid).order_by("pk")
     return {
+        "recording": _recording_summary(call),
         "outcome": call.outcome,
         "transferred": call.transferred,
         "verified": call.verified_patient_id is not None,
@@ -372,6 +369,27 @@ def _report(call_sid: str) -> dict:
             a.start.isoformat()
             for a in Appointment.objects.filter(practice_id=call.practice_id).order_by("start")
         ],
+    }
+
+
+def _recording_summary(call) -> dict | None:
+    """Channels, format and audio length of the call's decrypted WAV, if it was recorded."""
+    import struct
+
+    from voiceagent.models import CallRecording
+    from voiceagent.recording import recording_read
+
+    recording = CallRecording.objects.filter(call=call).first()
+    if recording is None:
+        return None
+    wav = recording_read(recording=recording, actor=None)
+    audio_format, channels, rate = struct.unpack_from("<HHI", wav, 20)
+    return {
+        "riff": wav[:4] == b"RIFF" and wav[8:12] == b"WAVE",
+        "format": audio_format,
+        "channels": channels,
+        "rate": rate,
+        "bytes": len(wav),
     }
 
 

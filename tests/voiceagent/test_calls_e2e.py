@@ -94,6 +94,16 @@ async def test_verify_list_reschedule_call(stack):
     assert SECRET_NAME not in stack.log()
     assert PATIENT["date_of_birth"] not in stack.log()
     assert stack.realtime.invalid_events == []
+    # The practice records calls: both tracks, mu-law (WAV format 7) at 8 kHz, sealed at rest.
+    recording = report["recording"]
+    assert recording is not None
+    assert (recording["riff"], recording["format"], recording["channels"], recording["rate"]) == (
+        True,
+        7,
+        2,
+        8000,
+    )
+    assert recording["bytes"] > 44 + 8 * 200  # header plus at least the greeting's audio
 
 
 async def test_three_failed_verifications_transfer_to_staff(stack):
