@@ -147,7 +147,9 @@ class VoiceStack:
         asgi_app: str = "config.asgi:application",
         extra_env: dict[str, str] | None = None,
         seed: bool = True,
+        record_calls: bool = False,
     ) -> None:
+        self.record_calls = record_calls
         self._tmp = tempfile.TemporaryDirectory(prefix="clarion-voice-")
         self.database_url = database_url or f"sqlite:///{self._tmp.name}/voice.sqlite3"
         self.external_realtime_url = realtime_url
@@ -170,7 +172,9 @@ class VoiceStack:
     async def __aenter__(self) -> VoiceStack:
         if self.seed:
             await asyncio.to_thread(run_cli, self.database_url, "migrate")
-            self.seeded = await asyncio.to_thread(run_cli, self.database_url, "seed")
+            self.seeded = await asyncio.to_thread(
+                run_cli, self.database_url, "seed-recording" if self.record_calls else "seed"
+            )
         if self.external_realtime_url is None:
             self.realtime = await FakeRealtimeServer().__aenter__()
             realtime_http = self.realtime.http_url
@@ -295,7 +299,7 @@ class VoiceStack:
 
 
 # -- CLI run inside Django subprocesses -----------------------------------------------------
-def _seed() -> dict:
+def _seed(*, record_calls: bool = False) -> dict:
     from clinic import services as clinic_services
     from clinic.models import Practice
     from voiceagent.models import PracticeVoiceSettings
@@ -315,7 +319,9 @@ def _seed() -> dict:
     clinic_services.practice_phone_number_create(
         actor=None, practice=practice, e164=PRACTICE_NUMBER
     )
-    PracticeVoiceSettings.objects.create(practice=practice, agent_enabled=True, record_calls=True)
+    PracticeVoiceSettings.objects.create(
+        practice=practice, agent_enabled=True, record_calls=record_calls
+    )
     provider = clinic_services.provider_create(
         actor=None, practice=practice, first_name="Ada", last_name="Grey", title="Dr."
     )
@@ -394,7 +400,7 @@ def _recording_summary(call) -> dict | None:
 
 
 def main() -> None:
-    """`python -m tests.fakes.stack migrate|seed|report CALL_SID` (inside a Django env)."""
+    """`python -m tests.fakes.stack migrate|seed|seed-recording|report CALL_SID` (inside a Django env)."""
     import django
 
     django.setup()
@@ -405,8 +411,8 @@ def main() -> None:
         with contextlib.redirect_stdout(sys.stderr):
             call_command("migrate", verbosity=0, interactive=False)
         result: Any = {"ok": True}
-    elif command == "seed":
-        result = _seed()
+    elif command in ("seed", "seed-recording"):
+        result = _seed(record_calls=command == "seed-recording")
     elif command == "report":
         result = _report(sys.argv[2])
     else:

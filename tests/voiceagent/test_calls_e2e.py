@@ -21,7 +21,8 @@ SECRET_NAME = "Doe"
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def stack():
-    async with VoiceStack() as running:
+    # This practice records its calls, so every scripted call also exercises the recording.
+    async with VoiceStack(record_calls=True) as running:
         yield running
 
 
