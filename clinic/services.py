@@ -94,17 +94,24 @@ def practice_create(
     return practice
 
 
+def _apply_changes(obj: Any, changes: dict[str, Any], *, allowed: set[str], service: str) -> None:
+    """Set the requested fields on obj; a field the service may not change is a TypeError."""
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"{service} cannot change {sorted(unknown)}; allowed: {sorted(allowed)}")
+    for name, value in changes.items():
+        setattr(obj, name, value)
+
+
 @transaction.atomic
 def practice_update(*, actor: Any, practice: Practice, **changes: Any) -> Practice:
     """Change a practice's name, phone line, time zone, address or opening hours."""
-    allowed = {"name", "main_phone", "timezone", "address", "opening_hours"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise TypeError(
-            f"practice_update cannot change {sorted(unknown)}; allowed: {sorted(allowed)}"
-        )
-    for name, value in changes.items():
-        setattr(practice, name, value)
+    _apply_changes(
+        practice,
+        changes,
+        allowed={"name", "main_phone", "timezone", "address", "opening_hours"},
+        service="practice_update",
+    )
     _save(practice, actor)
     return practice
 
@@ -207,14 +214,12 @@ def provider_create(
 @transaction.atomic
 def provider_update(*, actor: Any, provider: Provider, **changes: Any) -> Provider:
     """Change a provider's name, title, specialty, slot length, user or active flag."""
-    allowed = {"first_name", "last_name", "title", "specialty", "slot_minutes", "user", "active"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise TypeError(
-            f"provider_update cannot change {sorted(unknown)}; allowed: {sorted(allowed)}"
-        )
-    for name, value in changes.items():
-        setattr(provider, name, value)
+    _apply_changes(
+        provider,
+        changes,
+        allowed={"first_name", "last_name", "title", "specialty", "slot_minutes", "user", "active"},
+        service="provider_update",
+    )
     _save(provider, actor)
     return provider
 
@@ -224,14 +229,9 @@ def practice_phone_number_update(
     *, actor: Any, number: PracticePhoneNumber, **changes: Any
 ) -> PracticePhoneNumber:
     """Change an inbound number's label, number or active flag (never its practice)."""
-    allowed = {"e164", "label", "active"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise TypeError(
-            f"practice_phone_number_update cannot change {sorted(unknown)}; allowed: {sorted(allowed)}"
-        )
-    for name, value in changes.items():
-        setattr(number, name, value)
+    _apply_changes(
+        number, changes, allowed={"e164", "label", "active"}, service="practice_phone_number_update"
+    )
     _save(number, actor)
     return number
 
@@ -274,15 +274,11 @@ def patient_create(
 @transaction.atomic
 def patient_update(*, actor: Any, patient: Patient, **changes: Any) -> Patient:
     """Change a patient's details (PHI fields only; the practice never changes)."""
-    unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
-    if unknown:
-        raise TypeError(
-            f"patient_update cannot change {sorted(unknown)}; allowed: {sorted(PATIENT_EDITABLE_FIELDS)}"
-        )
     if patient.phi_erased_at is not None:
         raise ValidationError("This patient's PHI was erased; register the patient again instead.")
-    for name, value in changes.items():
-        setattr(patient, name, value if value != "" else None)
+    # An emptied PHI field is stored as NULL, not as an encrypted empty string.
+    cleared = {name: (value if value != "" else None) for name, value in changes.items()}
+    _apply_changes(patient, cleared, allowed=set(PATIENT_EDITABLE_FIELDS), service="patient_update")
     _save(patient, actor)
     return patient
 
@@ -408,13 +404,6 @@ def appointment_reschedule(
 @transaction.atomic
 def appointment_update(*, actor: Any, appointment: Appointment, **changes: Any) -> Appointment:
     """Change an appointment's status or reason (times go through appointment_reschedule)."""
-    allowed = {"status", "reason"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise TypeError(
-            f"appointment_update cannot change {sorted(unknown)}; allowed: {sorted(allowed)}"
-        )
-    for name, value in changes.items():
-        setattr(appointment, name, value)
+    _apply_changes(appointment, changes, allowed={"status", "reason"}, service="appointment_update")
     _save(appointment, actor)
     return appointment

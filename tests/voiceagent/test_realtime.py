@@ -35,10 +35,10 @@ def _free_port() -> int:
 
 
 class RealtimeProviderContract:
-    """Behaviour every realtime provider must show; subclasses say how to build one."""
+    """Behaviour every realtime provider must show.
 
-    def make_provider(self, base_url: str):
-        raise NotImplementedError
+    Subclasses define `make_provider(base_url)`, building their provider against the fake server.
+    """
 
     async def test_open_configures_pcmu_session_the_sdk_types_accept(self):
         async with FakeRealtimeServer() as server:
