@@ -268,7 +268,7 @@ def checkpoint_write(*, store: WormStore | None = None) -> Checkpoint | None:
         return None  # this head is already checkpointed
     ts = AuditEvent.objects.values_list("ts", flat=True).get(seq=head.seq)
     checkpoint = Checkpoint(settings.AUDIT_CHECKPOINT_ORIGIN, head.seq, head.hash, format_ts(ts))
-    location = store.write(name, checkpoint_sign(checkpoint).encode())
+    store.write(name, checkpoint_sign(checkpoint).encode())
     audit_record(
         action=AuditAction.CHECKPOINT_WRITTEN,
         actor=None,
@@ -277,7 +277,13 @@ def checkpoint_write(*, store: WormStore | None = None) -> Checkpoint | None:
         practice_id=None,
         detail={"seq": head.seq, "hash": head.hash, "backend": settings.AUDIT_WORM_BACKEND},
     )
-    logger.info("audit checkpoint written: seq %s at %s", head.seq, location)
+    # The object name is a zero-padded seq, which log redaction would mask as an id: log the
+    # seq and where it went instead (the CHECKPOINT_WRITTEN event names the object).
+    logger.info(
+        "audit checkpoint written: seq %s to %s storage",
+        head.seq,
+        settings.AUDIT_WORM_BACKEND,
+    )
     return checkpoint
 
 
