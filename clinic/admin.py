@@ -351,6 +351,14 @@ class PatientAdmin(AuditedReadAdminMixin, ClinicModelAdmin):
         """Erasing PHI takes the delete permission in the patient's own practice."""
         return obj.phi_erased_at is None and self.role_allows(request, obj, "delete")
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        """The scoped patient, fetched (and decrypted) once per request however often asked."""
+        fetched = request.__dict__.setdefault("_clinic_patients", {})
+        key = (object_id, from_field)
+        if key not in fetched:
+            fetched[key] = super().get_object(request, object_id, from_field)
+        return fetched[key]
+
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
     ):

@@ -117,3 +117,24 @@ def test_erased_patient_page_offers_no_second_erase(client, tenants: Tenants):
     client.post(erase_url(patient), {"reason": "Request REF-0002"})
     assert "Erase PHI" not in client.get(change).content.decode()
     assert client.get(erase_url(patient)).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_patient_change_page_fetches_the_patient_once(client, tenants: Tenants):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    patient = PatientFactory(practice=tenants.a)
+    client.force_login(tenants.staff[Role.PRACTICE_ADMIN])
+    change = reverse("admin:clinic_patient_change", args=[patient.pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(change).status_code == HTTPStatus.OK
+    table = Patient._meta.db_table
+    patient_reads = [
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and f'FROM "{table}"' in q["sql"]
+        and "WHERE" in q["sql"]
+        and patient.pk.hex in q["sql"].replace("-", "")
+    ]
+    assert len(patient_reads) == 1
