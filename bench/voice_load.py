@@ -39,6 +39,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.twilio_client import start_message
+
 STAMP = struct.Struct("<IIq")  # same layout as tests.fakes.realtime_server.STAMP
 # 16 stamp bytes + 2 filler = 18 bytes = 24 base64 chars; the other 142 bytes never change.
 _TAIL = base64.b64encode(b"\xff" * 142).decode()
@@ -502,19 +504,7 @@ class TwilioCall(asyncio.Protocol):
 
     def _send_opening(self) -> None:
         self.send_text('{"event":"connected","protocol":"Call","version":"1.0.0"}')
-        start = {
-            "event": "start",
-            "sequenceNumber": "1",
-            "streamSid": self.stream_sid,
-            "start": {
-                "accountSid": "AC00000000000000000000000000000001",
-                "streamSid": self.stream_sid,
-                "callSid": self.call_sid,
-                "tracks": ["inbound"],
-                "customParameters": {"token": self.token},
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            },
-        }
+        start = start_message(stream_sid=self.stream_sid, call_sid=self.call_sid, token=self.token)
         self.send_text(json.dumps(start))
 
     # caller audio on an absolute 20 ms schedule

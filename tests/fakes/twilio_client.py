@@ -29,6 +29,23 @@ BYTES_PER_MS = 8
 SILENCE_FRAME = base64.b64encode(b"\xff" * 160).decode()
 
 
+def start_message(*, stream_sid: str, call_sid: str, token: str) -> dict:
+    """Twilio's `start` message for an inbound mu-law stream carrying our stream token."""
+    return {
+        "event": "start",
+        "sequenceNumber": "1",
+        "streamSid": stream_sid,
+        "start": {
+            "accountSid": "AC00000000000000000000000000000001",
+            "streamSid": stream_sid,
+            "callSid": call_sid,
+            "tracks": ["inbound"],
+            "customParameters": {"token": token},
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+        },
+    }
+
+
 def sign(url: str, auth_token: str, params: dict | None = None) -> str:
     """X-Twilio-Signature for `url` (and POST params), as Twilio computes it."""
     return RequestValidator(auth_token).compute_signature(url, params or {})
@@ -96,19 +113,11 @@ class FakeTwilioCall:
     async def send_start(self, token: str | None = None) -> None:
         """Send the start message carrying the stream token."""
         await self.send_json(
-            {
-                "event": "start",
-                "sequenceNumber": "1",
-                "streamSid": self.stream_sid,
-                "start": {
-                    "accountSid": "AC00000000000000000000000000000001",
-                    "streamSid": self.stream_sid,
-                    "callSid": self.call_sid,
-                    "tracks": ["inbound"],
-                    "customParameters": {"token": self.token if token is None else token},
-                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-                },
-            }
+            start_message(
+                stream_sid=self.stream_sid,
+                call_sid=self.call_sid,
+                token=self.token if token is None else token,
+            )
         )
 
     async def send_json(self, message: dict) -> None:
