@@ -1,11 +1,13 @@
 """Dates as callers say them: ISO and common written forms, exact or refused."""
 
 import datetime as dt
+import random
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from phi.redaction.corpus import say_ordinal, say_year
 from voiceagent.dates import parse_caller_date
 
 DATES = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
@@ -46,82 +48,16 @@ def test_ambiguous_or_impossible_dates_are_refused(text):
         parse_caller_date(text)
 
 
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-_TEENS = [
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_ORDINAL_UNITS = [
-    "_",
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "fifth",
-    "sixth",
-    "seventh",
-    "eighth",
-    "ninth",
-]
-_ORDINAL_TEENS = [
-    "tenth",
-    "eleventh",
-    "twelfth",
-    "thirteenth",
-    "fourteenth",
-    "fifteenth",
-    "sixteenth",
-    "seventeenth",
-    "eighteenth",
-    "nineteenth",
-]
-
-
-def _say(n: int) -> str:
-    if n < 10:
-        return _UNITS[n]
-    if n < 20:
-        return _TEENS[n - 10]
-    return _TENS[n // 10] + ("" if n % 10 == 0 else "-" + _UNITS[n % 10])
-
-
-def _say_ordinal(n: int) -> str:
-    if n < 10:
-        return _ORDINAL_UNITS[n]
-    if n < 20:
-        return _ORDINAL_TEENS[n - 10]
-    if n % 10 == 0:
-        return {20: "twentieth", 30: "thirtieth"}[n]
-    return _TENS[n // 10] + " " + _ORDINAL_UNITS[n % 10]
-
-
-def _say_year(year: int) -> str:
-    if 2000 <= year < 2010:
-        return "two thousand" + ("" if year == 2000 else " and " + _say(year % 100))
-    century, rest = divmod(year, 100)
-    if rest == 0:
-        return _say(century) + " hundred"
-    if rest < 10:
-        return f"{_say(century)} oh {_say(rest)}"
-    return f"{_say(century)} {_say(rest)}"
-
-
 @given(DATES)
 def test_spoken_dates_parse_as_said(day):
+    # Spoken as the synthetic corpus speaks them (its own speller, not the parser's tables).
     month = day.strftime("%B")
+    rng = random.Random(day.toordinal())
+    year = say_year(day.year, rng)
     for text in (
-        f"{month} {_say_ordinal(day.day)} {_say_year(day.year)}",
-        f"the {_say_ordinal(day.day)} of {month}, {_say_year(day.year)}",
-        f"{month} the {_say_ordinal(day.day)} {day.year}",
+        f"{month} {say_ordinal(day.day)} {year}",
+        f"the {say_ordinal(day.day)} of {month}, {year}",
+        f"{month} the {say_ordinal(day.day)} {day.year}",
     ):
         assert parse_caller_date(text) == day, text
 
