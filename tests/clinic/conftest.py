@@ -44,3 +44,19 @@ def audit_events(*, action: Any, resource_id: Any = None) -> list[AuditEvent]:
     if resource_id is not None:
         qs = qs.filter(resource_id=str(resource_id))
     return list(qs.order_by("id"))
+
+
+def user_for(tenants: Tenants, who: Role | str) -> Any:
+    """Practice A's staff member of a role, or a staff user with no role ("no_role")."""
+    if who == "no_role":
+        return UserFactory(username="staff-no-role", is_staff=True)
+    return tenants.staff[who]
+
+
+def admin_url(app: str, model: str, view: str, obj: Any = None) -> str:
+    """An admin URL: changelist, add, or change (of obj)."""
+    from django.urls import reverse
+
+    if view == "change":
+        return reverse(f"admin:{app}_{model}_change", args=[obj.pk])
+    return reverse(f"admin:{app}_{model}_{view}")

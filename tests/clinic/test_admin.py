@@ -17,7 +17,7 @@ from django.urls import reverse
 from audit.actions import AuditAction
 from clinic.models import Appointment, Patient
 from clinic.roles import Role
-from tests.clinic.conftest import Tenants, audit_events
+from tests.clinic.conftest import Tenants, admin_url, audit_events, user_for
 from tests.clinic.factories import (
     AppointmentFactory,
     PatientFactory,
@@ -73,16 +73,8 @@ def _objects(tenants: Tenants) -> dict[str, dict[str, Any]]:
     return made
 
 
-def _user_for(tenants: Tenants, who: Role | str) -> Any:
-    if who == "no_role":
-        return UserFactory(username="staff-no-role", is_staff=True)
-    return tenants.staff[who]
-
-
 def _url(model: str, view: str, obj: Any = None) -> str:
-    if view == "change":
-        return reverse(f"admin:clinic_{model}_change", args=[obj.pk])
-    return reverse(f"admin:clinic_{model}_{view}")
+    return admin_url("clinic", model, view, obj)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -97,7 +89,7 @@ def test_anonymous_is_sent_to_login(client, tenants, model, view):
 @pytest.mark.parametrize("who", [*Role, "no_role"])
 def test_permission_matrix_for_every_clinic_admin_view(client, tenants, who):
     objects = _objects(tenants)
-    client.force_login(_user_for(tenants, who))
+    client.force_login(user_for(tenants, who))
     for model in MODELS:
         viewable = model in CAN_VIEW[who]
         expected_view = HTTPStatus.OK if viewable else HTTPStatus.FORBIDDEN

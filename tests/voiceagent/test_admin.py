@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from audit.actions import AuditAction
 from clinic.roles import Role
-from tests.clinic.conftest import Tenants, audit_events
-from tests.clinic.factories import UserFactory
+from tests.clinic.conftest import Tenants, admin_url, audit_events, user_for
 from tests.voiceagent.conftest import CALLER_NUMBER, new_call_sid
 from voiceagent import services
 from voiceagent.models import CallbackStatus, PracticeVoiceSettings
@@ -56,16 +55,8 @@ def _objects(tenants: Tenants) -> dict[str, dict[str, Any]]:
     return made
 
 
-def _user_for(tenants: Tenants, who: Role | str) -> Any:
-    if who == "no_role":
-        return UserFactory(username="staff-no-role", is_staff=True)
-    return tenants.staff[who]
-
-
 def _url(model: str, view: str, obj: Any = None) -> str:
-    if view == "change":
-        return reverse(f"admin:voiceagent_{model}_change", args=[obj.pk])
-    return reverse(f"admin:voiceagent_{model}_{view}")
+    return admin_url("voiceagent", model, view, obj)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -81,7 +72,7 @@ def test_anonymous_is_sent_to_login(client, tenants, model):
 @pytest.mark.parametrize("who", [*Role, "no_role"])
 def test_permission_matrix_for_every_voice_admin_view(client, tenants, who):
     objects = _objects(tenants)
-    client.force_login(_user_for(tenants, who))
+    client.force_login(user_for(tenants, who))
     for model in MODELS:
         viewable = model in CAN_VIEW[who]
         expected = HTTPStatus.OK if viewable else HTTPStatus.FORBIDDEN
