@@ -241,7 +241,11 @@ def say_digits(digits: str, rng: random.Random) -> str:
 def say_year(year: int, rng: random.Random) -> str:
     """1980 -> "nineteen eighty"; 2005 -> "two thousand five" or "twenty oh five"."""
     hi, lo = divmod(year, 100)
-    if year >= 2000 and (lo < 10 or rng.random() < 0.5):
+    if lo == 0 and year != 2000:
+        return (
+            say_number(hi) + " hundred"
+        )  # 1900 -> "nineteen hundred", 2100 -> "twenty-one hundred"
+    if 2000 <= year < 2100 and (lo < 10 or rng.random() < 0.5):
         if lo == 0:
             return "two thousand"
         return (
