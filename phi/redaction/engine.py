@@ -62,7 +62,6 @@ from .patterns import (
     SPELLED_RE,
     SPOKEN_EMAIL_DOMAIN_RE,
     STATE_BEFORE_RE,
-    STREET_AFTER_RE,
     STREET_SUFFIXES,
     WEAK_CUE_SET,
     Kind,
@@ -76,6 +75,7 @@ from .spoken import (
     digit_groups,
     number_runs,
     plausible_date_digits,
+    street_after,
     year_chunks,
 )
 
@@ -200,9 +200,11 @@ def _find_in_window(
     number_words = 0 if not bits & _NUMBER else sum(map(NUMBER_VOCAB.__contains__, words))
     # A lone number word ("the first one") is PHI only as an age or a house number.
     if has_digit or number_words >= 2 or (number_words == 1 and bits & (_NINETY | _STREET)):
-        window_runs = number_runs(lower, text, pos, endpos)
+        # No street suffix in the window: the street pattern after a number need not run.
+        street_clear = -1 if bits & _STREET or _street_with_apostrophe(words) else endpos
+        window_runs = number_runs(lower, text, pos, endpos, street_clear)
         for run in window_runs:
-            _classify_run(run, text, lower, found)
+            _classify_run(run, text, lower, found, street_clear)
         runs.extend(window_runs)
     if has_digit:
         _find_written(lower, found, pos, endpos)
@@ -218,6 +220,11 @@ def _find_in_window(
         bits & _NAME_TRIGGER and _MID_CAPITAL_RE.search(text, pos, endpos) is not None
     ):
         _find_names(text, lower, found, pos, endpos)
+
+
+def _street_with_apostrophe(words: list[str]) -> bool:
+    """A street word glued to an apostrophe ("st's"): the gate's words keep apostrophes."""
+    return any("'" in word and word.partition("'")[0] in STREET_WORDS for word in words)
 
 
 _VOCAB_RE: Final = re.compile(r"[a-z']+")
@@ -314,7 +321,7 @@ def _cue(lower: str, start: int) -> str | None:
     return None
 
 
-def _classify_run(run: Run, text: str, lower: str, out: list[Span]) -> None:
+def _classify_run(run: Run, text: str, lower: str, out: list[Span], street_clear: int) -> None:
     chunks = run.chunks
     used = [False] * len(chunks)
     for i, chunk in enumerate(chunks):
@@ -336,13 +343,13 @@ def _classify_run(run: Run, text: str, lower: str, out: list[Span]) -> None:
             and chunks[i - 1].from_digits
             and ", " in chunks[i].gap
         ):
-            _classify_digits(run, seg_start, i, text, lower, out)
+            _classify_digits(run, seg_start, i, text, lower, out, street_clear)
             seg_start = i
             continue
         if usable and seg_start is None:
             seg_start = i
         elif not usable and seg_start is not None:
-            _classify_digits(run, seg_start, i, text, lower, out)
+            _classify_digits(run, seg_start, i, text, lower, out, street_clear)
             seg_start = None
 
 
@@ -409,7 +416,7 @@ def _date_around_month(run: Run, i: int, used: list[bool], lower: str) -> tuple[
 
 
 def _classify_digits(
-    run: Run, first: int, last: int, text: str, lower: str, out: list[Span]
+    run: Run, first: int, last: int, text: str, lower: str, out: list[Span], street_clear: int
 ) -> None:
     chunks = run.chunks[first:last]
     digits = "".join(c.digits for c in chunks)
@@ -448,7 +455,7 @@ def _classify_digits(
             return
     kind = _kind_for_digits(digits, n, lens, written, gaps, cue, chunks, lower, start)
     if kind is None:
-        _maybe_address_or_age(run, first, last, digits, text, lower, cue, out)
+        _maybe_address_or_age(run, first, last, digits, text, lower, cue, out, street_clear)
         return
     if kind == Kind.MRN:
         # "k h one eight seven...": letters said before the digits belong to the id
@@ -571,13 +578,14 @@ def _maybe_address_or_age(
     lower: str,
     cue: str | None,
     out: list[Span],
+    street_clear: int,
 ) -> None:
     chunks = run.chunks[first:last]
     start, end = chunks[0].start, chunks[-1].end
     n = len(digits)
     # Street address: house number, up to three words, a street suffix.
     if n <= 6 and digits[0] != "0":
-        m = STREET_AFTER_RE.match(lower, end)
+        m = street_after(lower, end, street_clear)
         if m is not None:
             out.append(Span(start, m.end(), Kind.ADDRESS))
             return

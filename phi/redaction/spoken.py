@@ -110,12 +110,17 @@ class Run:
 
 
 def number_runs(
-    lower: str, text: str | None = None, pos: int = 0, endpos: int | None = None
+    lower: str,
+    text: str | None = None,
+    pos: int = 0,
+    endpos: int | None = None,
+    street_clear: int = -1,
 ) -> list[Run]:
     """Every run of number tokens in lower-cased text that could hold PHI, read into chunks.
 
     With the original text, "OH" in capitals (Ohio) is not read as zero. pos and endpos
-    limit the search to a window (lookbacks still see the whole text).
+    limit the search to a window (lookbacks still see the whole text). street_clear: see
+    `street_after`.
     """
     runs: list[Run] = []
     current: list[tuple[int, int, str, bool, str]] = []
@@ -134,7 +139,7 @@ def number_runs(
             if gap != " " and (
                 len(gap) > _MAX_GAP or len(current) >= _MAX_RUN_TOKENS or not gap_ok(gap)
             ):
-                if _may_matter(lower, current):
+                if _may_matter(lower, current, street_clear):
                     runs.append(_read(current))
                 current = []
                 append = current.append
@@ -143,19 +148,45 @@ def number_runs(
             gap = ""
         prev_end = end
         append((start, end, tok, tok[0].isdigit(), gap))
-    if current and _may_matter(lower, current):
+    if current and _may_matter(lower, current, street_clear):
         runs.append(_read(current))
     return [r for r in runs if r.chunks]
 
 
 _PAIR_KEEP_WORDS: Final = frozenset(("ninety", "hundred", "thousand"))
-_BIRTH_CUE_RE: Final = re.compile(r"birth|\bborn\b|\bd\.?\s?o\.?\s?b\b")
+# birth|\bborn\b|\bd\.?\s?o\.?\s?b\b, written so that every alternative opens with a literal
+# letter: the regex engine then skips in C to the few positions holding a "b" or "d" instead
+# of trying the pattern at every position (a leading \b defeats that); the word boundary
+# before "born"/"dob" is the lookbehind after their first letter.
+_BIRTH_CUE_RE: Final = re.compile(r"b(?:irth|(?<!\w.)orn\b)|d(?<!\w.)\.?\s?o\.?\s?b\b")
+# What STREET_AFTER_RE can read before its suffix word, loosely: a space, then at most five
+# words (direction, ordinal, three name words) each followed by spaces. The suffix can only
+# start where this stops or earlier.
+_STREET_LEAD_RE: Final = re.compile(r"\s+(?:[\w'.\-]+\s+){0,5}")
 
 
-def _may_matter(lower: str, tokens: list[tuple[int, int, str, bool, str]]) -> bool:
+def street_after(lower: str, end: int, street_clear: int) -> "re.Match[str] | None":
+    """STREET_AFTER_RE.match(lower, end), without running it when no street word can follow.
+
+    street_clear >= 0: the window holding `end` ends there and holds no street suffix word
+    (the gate saw none), so a match needs its suffix at or past street_clear: impossible at
+    the end of the text, or when the words the pattern may read first stop short of it.
+    """
+    if street_clear >= 0:
+        if street_clear >= len(lower):
+            return None
+        lead = _STREET_LEAD_RE.match(lower, end)
+        if lead is None or lead.end() < street_clear:
+            return None
+    return STREET_AFTER_RE.match(lower, end)
+
+
+def _may_matter(
+    lower: str, tokens: list[tuple[int, int, str, bool, str]], street_clear: int
+) -> bool:
     """Cheap test before reading a run: could it be PHI at all?"""
     if len(tokens) == 1:
-        return _single_may_matter(lower, tokens[0])
+        return _single_may_matter(lower, tokens[0], street_clear)
     if len(tokens) > 2:
         return True
     if _BIRTH_CUE_RE.search(lower, max(0, tokens[0][0] - 32), tokens[0][0]):
@@ -167,21 +198,23 @@ def _may_matter(lower: str, tokens: list[tuple[int, int, str, bool, str]]) -> bo
             return True
         if is_digits and len(tok) >= 3:
             return True
-    return STREET_AFTER_RE.match(lower, tokens[-1][1]) is not None
+    return street_after(lower, tokens[-1][1], street_clear) is not None
 
 
-def _single_may_matter(lower: str, token: tuple[int, int, str, bool, str]) -> bool:
+def _single_may_matter(
+    lower: str, token: tuple[int, int, str, bool, str], street_clear: int
+) -> bool:
     """A lone number token is PHI only as a long id, a house number, ZIP or an age over 89.
 
     This fast path skips the common lone "two", "at 3", "room 12" without reading them.
     """
     _, end, tok, is_digits, _ = token
     if not is_digits:
-        return tok == "ninety" or STREET_AFTER_RE.match(lower, end) is not None
+        return tok == "ninety" or street_after(lower, end, street_clear) is not None
     digits = tok.rstrip("stndrh")
     if len(digits) >= 4 or (len(digits) == 2 and digits[0] == "9"):
         return True
-    return (len(digits) <= 3 and STREET_AFTER_RE.match(lower, end) is not None) or (
+    return (len(digits) <= 3 and street_after(lower, end, street_clear) is not None) or (
         len(digits) == 3 and digits[0] == "1" and digits <= "125"
     )
 
