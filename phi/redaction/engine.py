@@ -32,7 +32,6 @@ Invariant: linear time in the input (see patterns.py); nothing here logs the tex
 
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
 from typing import Final, NamedTuple, Protocol
 
 from . import context
@@ -54,6 +53,7 @@ from .patterns import (
     LOOSE_CUE_SET,
     MRN_WRITTEN_RE,
     NAME_CUE_FINDER_RE,
+    NAME_CUE_OFFSETS,
     NAME_CUE_STOPWORDS,
     NAME_TRIGGER_WORDS,
     NOT_NAMES,
@@ -193,15 +193,21 @@ def _find_in_window(
         words = _VOCAB_RE.findall(lower, pos, endpos)
         has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
     # One C-level intersection with every gate word; the few words found say which gates open.
-    gate_words, gate_bits = _gates()
+    hits = _GATE_WORDS.intersection(words)
+    pieces = words
+    if "'" in window:
+        # The patterns' word boundaries also fall at an apostrophe ("'five'", "st's", "i've"):
+        # the gates look at the pieces between apostrophes too.
+        pieces = " ".join(words).replace("'", " ").split()
+        hits = hits | _GATE_WORDS.intersection(pieces)
     bits = 0
-    for word in gate_words.intersection(words):
-        bits |= gate_bits[word]
-    number_words = 0 if not bits & _NUMBER else sum(map(NUMBER_VOCAB.__contains__, words))
+    for word in hits:
+        bits |= _GATE_BITS[word]
+    number_words = 0 if not bits & _NUMBER else sum(map(NUMBER_VOCAB.__contains__, pieces))
     # A lone number word ("the first one") is PHI only as an age or a house number.
     if has_digit or number_words >= 2 or (number_words == 1 and bits & (_NINETY | _STREET)):
         # No street suffix in the window: the street pattern after a number need not run.
-        street_clear = -1 if bits & _STREET or _street_with_apostrophe(words) else endpos
+        street_clear = -1 if bits & _STREET else endpos
         window_runs = number_runs(lower, text, pos, endpos, street_clear)
         for run in window_runs:
             _classify_run(run, text, lower, found, street_clear)
@@ -212,23 +218,47 @@ def _find_in_window(
         bits & _AT and (bits & _DOT or text.find(".", pos, endpos) != -1) and bits & _TLD
     ):
         _find_emails(text, lower, found, pos, endpos)
-    if bits & _SPELLING:
-        _find_spelled(lower, found, pos, endpos)
-    # Names need a lexicon word, a strong cue ("my name is"), or a softer cue ("this is")
-    # followed somewhere by a capitalised word that does not open a sentence.
-    if bits & _NAME_GATE or (
-        bits & _NAME_TRIGGER and _MID_CAPITAL_RE.search(text, pos, endpos) is not None
+    # A spelling is two or more single letters ("i've" holds one), one of them not "a" or "i"
+    # standing alone.
+    if (
+        bits & _SPELLING
+        and (pieces is words or not _SPELLING_LETTERS.isdisjoint(words))
+        and sum(map(_LETTERS.__contains__, pieces)) >= 2
     ):
-        _find_names(text, lower, found, pos, endpos)
+        _find_spelled(lower, found, pos, endpos)
+    # A name needs a strong cue ("my name is", "Mr"), a softer cue ("this is") before a
+    # lexicon given name or a capitalised word, or a lexicon word written capitalised.
+    if (
+        bits & _LOOSE
+        or (
+            bits & _NAME_TRIGGER
+            and (bits & _WEAK_FIRST or _MID_CAPITAL_RE.search(text, pos, endpos) is not None)
+        )
+        or (bits & _LEXICON and _capitalised(text, lower, hits, pos, endpos))
+    ):
+        cue_words = [w for w in hits if _GATE_BITS[w] & (_NAME_TRIGGER | _LOOSE)]
+        _find_names(text, lower, found, pos, endpos, cue_words)
 
 
-def _street_with_apostrophe(words: list[str]) -> bool:
-    """A street word glued to an apostrophe ("st's"): the gate's words keep apostrophes."""
-    return any("'" in word and word.partition("'")[0] in STREET_WORDS for word in words)
+def _capitalised(text: str, lower: str, hits: frozenset[str], pos: int, endpos: int) -> bool:
+    """Does a lexicon word among the window's words start with a capital somewhere in it?"""
+    if len(lower) != len(text):
+        return True  # offsets of text and lower differ: cannot tell, let the detector look
+    for word in hits:
+        if _GATE_BITS[word] & _LEXICON:
+            at = lower.find(word, pos, endpos)
+            while at != -1:
+                if text[at].isupper():
+                    return True
+                at = lower.find(word, at + 1, endpos)
+    return False
 
 
 _VOCAB_RE: Final = re.compile(r"[a-z']+")
-_MID_CAPITAL_RE: Final = re.compile(r"[a-z0-9,;:][ \t]+[A-Z][a-z]")
+# A capitalised word (as CAP_WORD_RE starts one) after a word and blanks, commas or colons,
+# as after a cue phrase: [a-z0-9,;:][ \t,:]+[A-Z][A-Za-z']. It opens with the separator so
+# the C scanner skips to those.
+_MID_CAPITAL_RE: Final = re.compile(r"[ \t,:](?<=[a-z0-9,;:][ \t,:])[ \t,:]*[A-Z][A-Za-z']")
 LOOSE_TRIGGER_WORDS: Final = frozenset(("name", "name's", "mr", "mrs", "ms", "mister"))
 STREET_WORDS: Final = frozenset(STREET_SUFFIXES.split("|"))
 _DIGIT_RE: Final = re.compile(r"\d")
@@ -241,12 +271,6 @@ _WORD_BYTES: Final = bytes(
 _SPELLING_LETTERS: Final = frozenset("bcdefghjklmnopqrstuvwxyz")
 
 
-@cache
-def _name_gate_words() -> frozenset[str]:
-    """Words whose presence runs the name detector: the lexicons and the strong cues."""
-    return first_names() | last_names() | LOOSE_TRIGGER_WORDS
-
-
 # Which gate a word opens, as bits (a word may open several).
 _NUMBER: Final = 1
 _NINETY: Final = 2
@@ -255,13 +279,16 @@ _AT: Final = 8
 _DOT: Final = 16
 _TLD: Final = 32
 _SPELLING: Final = 64
-_NAME_GATE: Final = 128
+_LOOSE: Final = 128
 _NAME_TRIGGER: Final = 256
+_LEXICON: Final = 512
+_WEAK_FIRST: Final = 1024
+_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
-@cache
-def _gates() -> tuple[frozenset[str], dict[str, int]]:
-    """Every gate word, and the gates each one opens."""
+def _gate_bits() -> dict[str, int]:
+    """Every gate word, and the gates it opens."""
+    firsts = first_names()
     bits: dict[str, int] = {}
     for words, bit in (
         (NUMBER_VOCAB, _NUMBER),
@@ -271,12 +298,23 @@ def _gates() -> tuple[frozenset[str], dict[str, int]]:
         (("dot",), _DOT),
         (EMAIL_TLDS, _TLD),
         (_SPELLING_LETTERS, _SPELLING),
-        (_name_gate_words(), _NAME_GATE),
+        (LOOSE_TRIGGER_WORDS, _LOOSE),
         (NAME_TRIGGER_WORDS, _NAME_TRIGGER),
+        (firsts | last_names(), _LEXICON),
+        # what `_weak_name_after` takes as a name after a soft cue
+        (firsts - NAME_CUE_STOPWORDS - AMBIGUOUS_FIRST_NAMES, _WEAK_FIRST),
     ):
         for word in words:
             bits[word] = bits.get(word, 0) | bit
-    return frozenset(bits), bits
+    return bits
+
+
+# Built at import (the lexicons are small): module constants cost the compiled engine no
+# function call per text.
+_GATE_BITS: Final = _gate_bits()
+_GATE_WORDS: Final = frozenset(_GATE_BITS)
+_FIRST_NAMES: Final = first_names()
+_LAST_NAMES: Final = last_names()
 
 
 def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
@@ -290,11 +328,20 @@ def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
 
 
 _CUE_SPLIT_RE: Final = re.compile(r"[a-z#']+")
+_CUE_BYTES: Final = bytes(
+    c if (0x61 <= c <= 0x7A or c in (0x23, 0x27)) else 0x20 for c in range(256)
+)
 
 
 def _cue(lower: str, start: int) -> str | None:
     """What the nearest cue word before `start` says the number is."""
-    words = _CUE_SPLIT_RE.findall(lower, max(0, start - 48), start)
+    before = lower[max(0, start - 48) : start]
+    # _CUE_SPLIT_RE's words; for ASCII by one byte table and split() in C.
+    words = (
+        before.encode("ascii").translate(_CUE_BYTES).decode("ascii").split()
+        if before.isascii()
+        else _CUE_SPLIT_RE.findall(before)
+    )
     for i in range(len(words) - 1, -1, -1):
         word = words[i].removesuffix("'s")
         kind = CUE_WORDS.get(word)
@@ -709,13 +756,16 @@ _LOOSE_NAME_RE: Final = re.compile(
 )
 
 
-def _find_names(text: str, lower: str, out: list[Span], pos: int, endpos: int) -> None:
-    firsts = first_names()
-    lasts = last_names()
+def _find_names(
+    text: str, lower: str, out: list[Span], pos: int, endpos: int, cue_words: list[str]
+) -> None:
+    """Names in text[pos:endpos]; cue_words: the window's words that can be part of a cue."""
+    firsts = _FIRST_NAMES
+    lasts = _LAST_NAMES
     # One pass over the cue phrases serves all three name strategies.
     cued: set[int] = set()
     loose: set[int] = set()
-    for cue in NAME_CUE_FINDER_RE.finditer(lower, pos, endpos):
+    for cue in _cue_phrases(lower, pos, endpos, cue_words):
         end = cue.end()
         cued.add(end)
         phrase = cue.group("p")
@@ -773,6 +823,39 @@ def _find_names(text: str, lower: str, out: list[Span], pos: int, endpos: int) -
             end_k = k + 1
         out.append(Span(m.start(), caps[end_k].end(), Kind.NAME))
         k = end_k + 1
+
+
+def _cue_phrases(lower: str, pos: int, endpos: int, cue_words: list[str]) -> list[re.Match[str]]:
+    """What NAME_CUE_FINDER_RE.finditer(lower, pos, endpos) finds, tried only where a phrase
+    can start: at a known distance before one of its trigger words (NAME_CUE_OFFSETS)."""
+    starts: list[int] = []
+    for word in cue_words:
+        offsets = NAME_CUE_OFFSETS.get(word)
+        if offsets is None:
+            continue
+        at = lower.find(word, pos, endpos)
+        while at != -1:
+            # Inside a word ("this" holds "hi") no phrase word starts.
+            if at == 0 or lower[at - 1] not in _WORD_CHARS:
+                for offset in offsets:
+                    if at - offset >= pos:
+                        starts.append(at - offset)
+            at = lower.find(word, at + 1, endpos)
+    starts.sort()
+    found: list[re.Match[str]] = []
+    free = pos
+    tried = -1
+    for start in starts:
+        if start >= free and start != tried:
+            tried = start
+            m = NAME_CUE_FINDER_RE.match(lower, start, endpos)
+            if m is not None:
+                found.append(m)
+                free = m.end()
+    return found
+
+
+_WORD_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def _weak_name_after(

@@ -295,22 +295,40 @@ _NUMBER_WORDS = (
 # with a literal character, so the regex engine skips positions that cannot start a token in C
 # (a pattern opening with \b or \d is tried at every position, ~30% slower); the word boundary
 # before a word is the lookbehind after its first letter.
+def word_start_trie_regex(words: list[str]) -> str:
+    r"""trie_regex(words) behind a word boundary, with a literal letter opening each branch.
+
+    `\b(?:five|four)` makes the regex engine try every position; "f(?<!\w.)(?:ive|our)" lets
+    it skip in C to the positions holding a first letter (the lookbehind after that letter is
+    the boundary). Every word must start with a word character.
+    """
+    return "|".join(
+        re.escape(ch) + r"(?<!\w.)" + _trie_to_regex(child)
+        for ch, child in sorted(_trie(words).items())
+    )
+
+
 def _number_token_regex(words: list[str]) -> str:
+    branches = [digit + r"\d*(?:st|nd|rd|th)?(?![a-z])" for digit in "0123456789"]
+    branches += [
+        re.escape(ch) + r"(?<!\w.)" + _trie_to_regex(child) + r"\b"
+        for ch, child in sorted(_trie(words).items())
+    ]
+    return "|".join(branches)
+
+
+def _trie(words: list[str]) -> dict[str, dict]:
     trie: dict[str, dict] = {}
     for word in words:
         node = trie
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = {}
-    branches = [digit + r"\d*(?:st|nd|rd|th)?(?![a-z])" for digit in "0123456789"]
-    branches += [
-        re.escape(ch) + r"(?<!\w.)" + _trie_to_regex(child) + r"\b"
-        for ch, child in sorted(trie.items())
-    ]
-    return "|".join(branches)
+    return trie
 
 
-NUMBER_TOKEN_RE = re.compile(_number_token_regex(_NUMBER_WORDS + list(MONTHS) + ["dash", "hyphen"]))
+NUMBER_TOKEN_WORDS = [*_NUMBER_WORDS, *MONTHS, "dash", "hyphen"]
+NUMBER_TOKEN_RE = re.compile(_number_token_regex(NUMBER_TOKEN_WORDS))
 
 # What may sit between two tokens of one spoken number: spaces and the punctuation ASR puts
 # at pauses, "of"/"the" inside dates, and fillers. Anything else ends the run.
@@ -442,8 +460,10 @@ SPELLED_RE = re.compile(
 SPELL_CUE_RE = re.compile(r"(?:spell|spelled|spelt|that's|it's|as in)[\s\w,:]{0,20}$")
 
 # Names: capitalised words (kept apart by at most one middle initial), and cue phrases.
+# (\b[A-Z]...: the boundary is the lookbehind after the capital, so the regex engine skips
+# in C from capital to capital.)
 CAP_WORD_RE = re.compile(
-    r"\b[A-Z](?:[a-z]+(?:['\-][A-Z]?[a-z]+)?|'[A-Z][a-z]+|[a-z]?[A-Z][a-z]+)\b"
+    r"[A-Z](?<!\w.)(?:[a-z]+(?:['\-][A-Z]?[a-z]+)?|'[A-Z][a-z]+|[a-z]?[A-Z][a-z]+)\b"
 )
 # Cue phrases after which a capitalised word is taken as a name; found forwards in one pass,
 # the engine keeps the offsets where the following word starts.
@@ -491,7 +511,9 @@ LOOSE_CUE_PHRASES = [
 # Cue phrases after which a capitalised word is taken as a name; found forwards in one pass
 # (as a prefix tree), the engine keeps the offsets where the following word starts.
 NAME_CUE_FINDER_RE = re.compile(
-    r"\b(?P<p>" + trie_regex(sorted(set(NAME_CUE_PHRASES) | set(LOOSE_CUE_PHRASES))) + r")[ \t,:]+"
+    r"(?P<p>"
+    + word_start_trie_regex(sorted(set(NAME_CUE_PHRASES) | set(LOOSE_CUE_PHRASES)))
+    + r")[ \t,:]+"
 )
 # Cues after which the next word is a name even if it is lower-case or not in the lexicon.
 LOOSE_CUE_SET = frozenset(LOOSE_CUE_PHRASES)
@@ -532,3 +554,19 @@ NAME_TRIGGER_WORDS = frozenset(
         "full",
     )
 ) | frozenset(("i'm", "am"))
+
+
+def _cue_offsets(phrases: list[str]) -> dict[str, tuple[int, ...]]:
+    """Each cue phrase's first trigger word -> how far into its phrases it starts."""
+    offsets: dict[str, set[int]] = {}
+    for phrase in phrases:
+        words = phrase.split()
+        first = next(i for i, w in enumerate(words) if w.strip(".':") in NAME_TRIGGER_WORDS)
+        start = len(" ".join(words[:first])) + (1 if first else 0)
+        offsets.setdefault(words[first].strip(".':"), set()).add(start)
+    return {word: tuple(sorted(found)) for word, found in offsets.items()}
+
+
+# "my name is": "name" starts 3 characters into it; the engine tries the cue pattern only
+# there, before the trigger words a text holds, instead of scanning the text with it.
+NAME_CUE_OFFSETS = _cue_offsets(sorted(set(NAME_CUE_PHRASES) | set(LOOSE_CUE_PHRASES)))

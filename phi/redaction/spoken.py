@@ -18,6 +18,7 @@ from .patterns import (
     MULTIPLIERS,
     NUMBER_GAP_RE,
     NUMBER_TOKEN_RE,
+    NUMBER_TOKEN_WORDS,
     ORDINALS,
     SCALES,
     STREET_AFTER_RE,
@@ -129,15 +130,16 @@ def number_runs(
     endpos = len(lower) if endpos is None else endpos
     check_oh = text is not None and text.find("OH", pos, endpos) != -1
     gap_ok = NUMBER_GAP_RE.fullmatch
-    for m in NUMBER_TOKEN_RE.finditer(lower, pos, endpos):
-        start, end = m.span()
-        tok = m.group()
+    for start, end, tok in number_tokens(lower, pos, endpos):
         if check_oh and tok == "oh" and text[start:end] == "OH":  # type: ignore[index]
             continue
         if current:
             gap = lower[prev_end:start]
             if gap != " " and (
-                len(gap) > _MAX_GAP or len(current) >= _MAX_RUN_TOKENS or not gap_ok(gap)
+                len(gap) > _MAX_GAP
+                or len(current) >= _MAX_RUN_TOKENS
+                # (a gap of pause characters alone, ", " or " - ", needs no regex call)
+                or (gap.strip(_PAUSE_CHARS) != "" and not gap_ok(gap))
             ):
                 if _may_matter(lower, current, street_clear):
                     runs.append(_read(current))
@@ -151,6 +153,58 @@ def number_runs(
     if current and _may_matter(lower, current, street_clear):
         runs.append(_read(current))
     return [r for r in runs if r.chunks]
+
+
+# The characters NUMBER_GAP_RE reads one by one (a gap made only of them is a pause).
+_PAUSE_CHARS: Final = " \t,.-/()+\u2013\u2014"
+# Bytes of an ASCII window as words for number_tokens: [a-z0-9_'] stay, the rest is a blank.
+_TOKEN_BYTES: Final = bytes(
+    c if (0x61 <= c <= 0x7A or 0x30 <= c <= 0x39 or c in (0x27, 0x5F)) else 0x20 for c in range(256)
+)
+_TOKEN_WORDS: Final = frozenset(NUMBER_TOKEN_WORDS)
+
+
+def number_tokens(lower: str, pos: int, endpos: int) -> list[tuple[int, int, str]]:
+    r"""(start, end, token) of every NUMBER_TOKEN_RE match in lower[pos:endpos], in order.
+
+    An ASCII window is split into words in C; a word that is a number word or all digits is
+    exactly one token, a word of letters alone is none, and only a mixed word ("5th",
+    "a1234567", "five's") goes to the regex, on its own span. The regex scans every position
+    of the text; this touches the words and looks up each once. (The split keeps [a-z0-9_']
+    together, as \w and the apostrophe are what the regex's boundaries depend on.)
+    """
+    window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
+    if not window.isascii():
+        return [
+            (m.start(), m.end(), m.group()) for m in NUMBER_TOKEN_RE.finditer(lower, pos, endpos)
+        ]
+    # Blanks at both ends: every word then sits between two blanks of `marked`.
+    marked = " " + window.encode("ascii").translate(_TOKEN_BYTES).decode("ascii") + " "
+    tokens: list[tuple[int, int, str]] = []
+    cursor = 0
+    for word in marked.split():
+        if word in _TOKEN_WORDS:
+            mixed = False
+        elif word.isalpha():
+            continue
+        else:
+            mixed = not word.isdigit()
+        size = len(word)
+        at = marked.find(word, cursor)
+        # The first hit after the previous token may sit inside a skipped word: go on to the
+        # one standing alone.
+        while marked[at - 1] != " " or marked[at + size] != " ":
+            at = marked.find(word, at + 1)
+        cursor = at + size
+        start = pos + at - 1
+        if mixed:
+            tokens.extend(
+                (m.start(), m.end(), m.group())
+                for m in NUMBER_TOKEN_RE.finditer(lower, start, start + size)
+            )
+        else:
+            tokens.append((start, start + size, word))
+    return tokens
 
 
 _PAIR_KEEP_WORDS: Final = frozenset(("ninety", "hundred", "thousand"))
