@@ -54,6 +54,9 @@ class _Scope:
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("phi_redaction_scope", default=None)
+# The engine reads the scope itself on every text (a call to has_known() costs it more than
+# the lookup); nothing else should.
+SCOPE = _SCOPE
 
 
 def normalize_known(values: Mapping[str, object]) -> Known:

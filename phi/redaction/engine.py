@@ -164,7 +164,9 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
             if end > pos:
                 _find_in_window(text, lower, pos, end, found, runs)
             pos = end + 1
-    matcher = _matcher_for(known) if known or context.has_known() else None
+    # (context.has_known() inlined: a call into a Python function costs more than the lookup)
+    scope = context.SCOPE.get()
+    matcher = _matcher_for(known) if known or (scope is not None and scope.known) else None
     if matcher is not None:
         found.extend(Span(*hit) for hit in matcher.find(text, lower, runs))
     if _backend is not None:
@@ -190,6 +192,7 @@ def _find_in_window(
         words = marked.split()
         has_digit = "\x1f" in marked
     else:
+        marked = ""
         words = _VOCAB_RE.findall(lower, pos, endpos)
         has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
     # One C-level intersection with every gate word; the few words found say which gates open.
@@ -203,12 +206,16 @@ def _find_in_window(
     bits = 0
     for word in hits:
         bits |= _GATE_BITS[word]
-    number_words = 0 if not bits & _NUMBER else sum(map(NUMBER_VOCAB.__contains__, pieces))
+    number_words = _count(pieces, hits, _NUMBER) if bits & _NUMBER else 0
     # A lone number word ("the first one") is PHI only as an age or a house number.
     if has_digit or number_words >= 2 or (number_words == 1 and bits & (_NINETY | _STREET)):
         # No street suffix in the window: the street pattern after a number need not run.
         street_clear = -1 if bits & _STREET else endpos
-        window_runs = number_runs(lower, text, pos, endpos, street_clear)
+        # Without digits or "_" the gate's words are the number reader's words too.
+        reuse = marked if not has_digit and "_" not in window else ""
+        window_runs = number_runs(
+            lower, text, pos, endpos, street_clear, has_digit, reuse, words if reuse else None
+        )
         for run in window_runs:
             _classify_run(run, text, lower, found, street_clear)
         runs.extend(window_runs)
@@ -223,21 +230,46 @@ def _find_in_window(
     if (
         bits & _SPELLING
         and (pieces is words or not _SPELLING_LETTERS.isdisjoint(words))
-        and sum(map(_LETTERS.__contains__, pieces)) >= 2
+        and _count(pieces, hits, _LETTER) >= 2
     ):
         _find_spelled(lower, found, pos, endpos)
     # A name needs a strong cue ("my name is", "Mr"), a softer cue ("this is") before a
     # lexicon given name or a capitalised word, or a lexicon word written capitalised.
-    if (
-        bits & _LOOSE
-        or (
-            bits & _NAME_TRIGGER
-            and (bits & _WEAK_FIRST or _MID_CAPITAL_RE.search(text, pos, endpos) is not None)
-        )
-        or (bits & _LEXICON and _capitalised(text, lower, hits, pos, endpos))
-    ):
-        cue_words = [w for w in hits if _GATE_BITS[w] & (_NAME_TRIGGER | _LOOSE)]
-        _find_names(text, lower, found, pos, endpos, cue_words)
+    if bits & (_LOOSE | _NAME_TRIGGER | _LEXICON):
+        caps: list[re.Match[str]] | None = None
+        run_names = bits & _LOOSE or (bits & _NAME_TRIGGER and bits & _WEAK_FIRST)
+        if not run_names and bits & _NAME_TRIGGER:
+            caps = list(CAP_WORD_RE.finditer(text, pos, endpos))
+            run_names = len(lower) != len(text) or any(
+                _after_word(lower, m.start(), pos) for m in caps
+            )
+        if not run_names and bits & _LEXICON:
+            run_names = _capitalised(text, lower, hits, pos, endpos)
+        if run_names:
+            cue_words = [w for w in hits if _GATE_BITS[w] & (_NAME_TRIGGER | _LOOSE)]
+            _find_names(text, lower, found, pos, endpos, cue_words, caps)
+
+
+def _after_word(lower: str, at: int, pos: int) -> bool:
+    """Blanks, commas or colons, after a word, before `at`: where a cue phrase would end.
+
+    (A cue phrase ends in a letter or, for "mr.", a dot; its name follows [ \t,:]+.)
+    """
+    k = at
+    while k > pos and lower[k - 1] in _CUE_TAIL:
+        k -= 1
+    return pos < k < at and lower[k - 1] in _WORD_END
+
+
+def _count(pieces: list[str], hits: frozenset[str], bit: int) -> int:
+    """How many of the window's words open gate `bit`: 0, 1, or 2 for "two or more"."""
+    first = ""
+    for word in hits:
+        if _GATE_BITS[word] & bit:
+            if first:
+                return 2
+            first = word
+    return pieces.count(first) if first else 0
 
 
 def _capitalised(text: str, lower: str, hits: frozenset[str], pos: int, endpos: int) -> bool:
@@ -255,10 +287,8 @@ def _capitalised(text: str, lower: str, hits: frozenset[str], pos: int, endpos: 
 
 
 _VOCAB_RE: Final = re.compile(r"[a-z']+")
-# A capitalised word (as CAP_WORD_RE starts one) after a word and blanks, commas or colons,
-# as after a cue phrase: [a-z0-9,;:][ \t,:]+[A-Z][A-Za-z']. It opens with the separator so
-# the C scanner skips to those.
-_MID_CAPITAL_RE: Final = re.compile(r"[ \t,:](?<=[a-z0-9,;:][ \t,:])[ \t,:]*[A-Z][A-Za-z']")
+_CUE_TAIL: Final = frozenset(" \t,:")
+_WORD_END: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789;")
 LOOSE_TRIGGER_WORDS: Final = frozenset(("name", "name's", "mr", "mrs", "ms", "mister"))
 STREET_WORDS: Final = frozenset(STREET_SUFFIXES.split("|"))
 _DIGIT_RE: Final = re.compile(r"\d")
@@ -283,7 +313,7 @@ _LOOSE: Final = 128
 _NAME_TRIGGER: Final = 256
 _LEXICON: Final = 512
 _WEAK_FIRST: Final = 1024
-_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
+_LETTER: Final = 2048
 
 
 def _gate_bits() -> dict[str, int]:
@@ -303,6 +333,7 @@ def _gate_bits() -> dict[str, int]:
         (firsts | last_names(), _LEXICON),
         # what `_weak_name_after` takes as a name after a soft cue
         (firsts - NAME_CUE_STOPWORDS - AMBIGUOUS_FIRST_NAMES, _WEAK_FIRST),
+        ("abcdefghijklmnopqrstuvwxyz", _LETTER),
     ):
         for word in words:
             bits[word] = bits.get(word, 0) | bit
@@ -471,7 +502,9 @@ def _classify_digits(
     if not n:
         return
     start, end = chunks[0].start, chunks[-1].end
-    if (start > 0 and text[start - 1] in "$\u20ac\u00a3") or _AMOUNT_RE.fullmatch(text, start, end):
+    if (start > 0 and text[start - 1] in "$\u20ac\u00a3") or (
+        text.find(",", start, end) != -1 and _AMOUNT_RE.fullmatch(text, start, end)
+    ):
         return  # money: "$1,250.00", "1,250,000"
     written = all(c.from_digits for c in chunks)
     # Written digits are grouped as written ("555 0199"); spoken ones where the speaker paused.
@@ -757,9 +790,16 @@ _LOOSE_NAME_RE: Final = re.compile(
 
 
 def _find_names(
-    text: str, lower: str, out: list[Span], pos: int, endpos: int, cue_words: list[str]
+    text: str,
+    lower: str,
+    out: list[Span],
+    pos: int,
+    endpos: int,
+    cue_words: list[str],
+    caps: "list[re.Match[str]] | None" = None,
 ) -> None:
-    """Names in text[pos:endpos]; cue_words: the window's words that can be part of a cue."""
+    """Names in text[pos:endpos]. cue_words: the window's words that can be part of a cue;
+    caps: its CAP_WORD_RE matches, if the caller has them already."""
     firsts = _FIRST_NAMES
     lasts = _LAST_NAMES
     # One pass over the cue phrases serves all three name strategies.
@@ -774,7 +814,8 @@ def _find_names(
             _loose_name_after(lower, end, out)
         if phrase in WEAK_CUE_SET:
             _weak_name_after(lower, end, firsts, lasts, out)
-    caps = list(CAP_WORD_RE.finditer(text, pos, endpos))
+    if caps is None:
+        caps = list(CAP_WORD_RE.finditer(text, pos, endpos))
     n = len(caps)
     k = 0
     while k < n:

@@ -116,12 +116,16 @@ def number_runs(
     pos: int = 0,
     endpos: int | None = None,
     street_clear: int = -1,
+    digits: bool = True,
+    marked: str = "",
+    words: list[str] | None = None,
 ) -> list[Run]:
     """Every run of number tokens in lower-cased text that could hold PHI, read into chunks.
 
     With the original text, "OH" in capitals (Ohio) is not read as zero. pos and endpos
     limit the search to a window (lookbacks still see the whole text). street_clear: see
-    `street_after`.
+    `street_after`. digits, marked, words: what the caller knows of the window already (see
+    number_tokens).
     """
     runs: list[Run] = []
     current: list[tuple[int, int, str, bool, str]] = []
@@ -130,7 +134,7 @@ def number_runs(
     endpos = len(lower) if endpos is None else endpos
     check_oh = text is not None and text.find("OH", pos, endpos) != -1
     gap_ok = NUMBER_GAP_RE.fullmatch
-    for start, end, tok in number_tokens(lower, pos, endpos):
+    for start, end, tok in number_tokens(lower, pos, endpos, digits, marked, words):
         if check_oh and tok == "oh" and text[start:end] == "OH":  # type: ignore[index]
             continue
         if current:
@@ -164,7 +168,14 @@ _TOKEN_BYTES: Final = bytes(
 _TOKEN_WORDS: Final = frozenset(NUMBER_TOKEN_WORDS)
 
 
-def number_tokens(lower: str, pos: int, endpos: int) -> list[tuple[int, int, str]]:
+def number_tokens(
+    lower: str,
+    pos: int,
+    endpos: int,
+    digits: bool = True,
+    marked: str = "",
+    words: list[str] | None = None,
+) -> list[tuple[int, int, str]]:
     r"""(start, end, token) of every NUMBER_TOKEN_RE match in lower[pos:endpos], in order.
 
     An ASCII window is split into words in C; a word that is a number word or all digits is
@@ -172,20 +183,29 @@ def number_tokens(lower: str, pos: int, endpos: int) -> list[tuple[int, int, str
     "a1234567", "five's") goes to the regex, on its own span. The regex scans every position
     of the text; this touches the words and looks up each once. (The split keeps [a-z0-9_']
     together, as \w and the apostrophe are what the regex's boundaries depend on.)
+
+    digits=False says the window holds no digit. A caller that has split the window already
+    passes `marked` (the window, offset for offset, with every other character a blank or
+    control character) and its words.
     """
     window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
-    if not window.isascii():
-        return [
-            (m.start(), m.end(), m.group()) for m in NUMBER_TOKEN_RE.finditer(lower, pos, endpos)
-        ]
-    # Blanks at both ends: every word then sits between two blanks of `marked`.
-    marked = " " + window.encode("ascii").translate(_TOKEN_BYTES).decode("ascii") + " "
+    if words is None or not marked:
+        if not window.isascii():
+            return [
+                (m.start(), m.end(), m.group())
+                for m in NUMBER_TOKEN_RE.finditer(lower, pos, endpos)
+            ]
+        marked = window.encode("ascii").translate(_TOKEN_BYTES).decode("ascii")
+        words = marked.split()
     tokens: list[tuple[int, int, str]] = []
     cursor = 0
-    for word in marked.split():
+    last = len(marked)
+    # No digit, "_" or "'": every word is letters alone.
+    letters_only = not digits and "_" not in window and "'" not in window
+    for word in words:
         if word in _TOKEN_WORDS:
             mixed = False
-        elif word.isalpha():
+        elif letters_only or word.isalpha():
             continue
         else:
             mixed = not word.isdigit()
@@ -193,10 +213,10 @@ def number_tokens(lower: str, pos: int, endpos: int) -> list[tuple[int, int, str
         at = marked.find(word, cursor)
         # The first hit after the previous token may sit inside a skipped word: go on to the
         # one standing alone.
-        while marked[at - 1] != " " or marked[at + size] != " ":
+        while (at > 0 and marked[at - 1] > " ") or (at + size < last and marked[at + size] > " "):
             at = marked.find(word, at + 1)
         cursor = at + size
-        start = pos + at - 1
+        start = pos + at
         if mixed:
             tokens.extend(
                 (m.start(), m.end(), m.group())
@@ -286,22 +306,23 @@ _WORD_INFO: Final[dict[str, tuple[int, int]]] = {
     "dash": (_DASH, 0),
     "hyphen": (_DASH, 0),
 }
-_HARD_GAP_RE: Final = re.compile("[" + re.escape("".join(sorted(_HARD_GAP_CHARS))) + "]|dash")
+
+
+def _hard_gap(gap: str) -> bool:
+    """Does the pause hold a comma, dot, dash, slash or bracket, or a spoken "dash"?"""
+    for ch in gap:
+        if ch in _HARD_GAP_CHARS:
+            return True
+    return "dash" in gap
 
 
 def _read(tokens: list[tuple[int, int, str, bool, str]]) -> Run:
     """Fold tokens into chunks: tens absorb units, "hundred"/"thousand" scale what came before."""
     chunks: list[Chunk] = []
     repeat = 1
-    hard_gap = _HARD_GAP_RE.search
     for start, end, tok, is_digits, gap in tokens:
         # "fifty-five" is one number; "555-0123" and "five, five" are two groups.
-        hard = (
-            gap != " "
-            and gap != ""
-            and hard_gap(gap) is not None
-            and not (gap == "-" and not is_digits)
-        )
+        hard = gap != " " and gap != "" and _hard_gap(gap) and not (gap == "-" and not is_digits)
         if is_digits:
             digits = tok.rstrip("stndrh")
             chunks.append(Chunk(digits, start, end, len(digits) < len(tok), 0, True, hard, gap))
