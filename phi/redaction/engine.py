@@ -31,43 +31,13 @@ Invariant: linear time in the input (see patterns.py); nothing here logs the tex
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, NamedTuple, Protocol
 
 from . import context
+from . import patterns as _patterns
 from .known import KnownMatcher, known_matcher
-from .patterns import (
-    AGE_AFTER_RE,
-    AGE_BEFORE_RE,
-    AGE_PERSON_AFTER_RE,
-    AGE_PERSON_BEFORE_RE,
-    AMBIGUOUS_FIRST_NAMES,
-    CAP_WORD_RE,
-    CUE_FOLLOWERS,
-    CUE_WORDS,
-    EMAIL_DOMAIN_RE,
-    EMAIL_LOCAL_RE,
-    EMAIL_LOCAL_STOP,
-    EMAIL_TLDS,
-    KIND_PRIORITY,
-    LOOSE_CUE_SET,
-    MRN_WRITTEN_RE,
-    NAME_CUE_FINDER_RE,
-    NAME_CUE_OFFSETS,
-    NAME_CUE_STOPWORDS,
-    NAME_TRIGGER_WORDS,
-    NOT_NAMES,
-    NUMBER_VOCAB,
-    PO_BOX_RE,
-    SPELLED_RE,
-    SPOKEN_EMAIL_DOMAIN_RE,
-    STATE_BEFORE_RE,
-    STREET_SUFFIXES,
-    WEAK_CUE_SET,
-    Kind,
-    first_names,
-    last_names,
-)
+from .patterns import Kind, first_names, last_names
 from .spoken import (
     _BIRTH_CUE_RE,
     Chunk,
@@ -79,6 +49,36 @@ from .spoken import (
     year_chunks,
 )
 
+# patterns' constants bound here as Final: the compiled module then keeps them in C statics
+# instead of looking each up in the module's dict on every use.
+AGE_AFTER_RE: Final = _patterns.AGE_AFTER_RE
+AGE_BEFORE_RE: Final = _patterns.AGE_BEFORE_RE
+AGE_PERSON_AFTER_RE: Final = _patterns.AGE_PERSON_AFTER_RE
+AGE_PERSON_BEFORE_RE: Final = _patterns.AGE_PERSON_BEFORE_RE
+AMBIGUOUS_FIRST_NAMES: Final = _patterns.AMBIGUOUS_FIRST_NAMES
+CAP_WORD_RE: Final = _patterns.CAP_WORD_RE
+CUE_FOLLOWERS: Final = _patterns.CUE_FOLLOWERS
+CUE_WORDS: Final = _patterns.CUE_WORDS
+EMAIL_DOMAIN_RE: Final = _patterns.EMAIL_DOMAIN_RE
+EMAIL_LOCAL_RE: Final = _patterns.EMAIL_LOCAL_RE
+EMAIL_LOCAL_STOP: Final = _patterns.EMAIL_LOCAL_STOP
+EMAIL_TLDS: Final = _patterns.EMAIL_TLDS
+KIND_PRIORITY: Final = _patterns.KIND_PRIORITY
+LOOSE_CUE_SET: Final = _patterns.LOOSE_CUE_SET
+MRN_WRITTEN_RE: Final = _patterns.MRN_WRITTEN_RE
+NAME_CUE_FINDER_RE: Final = _patterns.NAME_CUE_FINDER_RE
+NAME_CUE_OFFSETS: Final = _patterns.NAME_CUE_OFFSETS
+NAME_CUE_STOPWORDS: Final = _patterns.NAME_CUE_STOPWORDS
+NAME_TRIGGER_WORDS: Final = _patterns.NAME_TRIGGER_WORDS
+NOT_NAMES: Final = _patterns.NOT_NAMES
+NUMBER_VOCAB: Final = _patterns.NUMBER_VOCAB
+PO_BOX_RE: Final = _patterns.PO_BOX_RE
+SPELLED_RE: Final = _patterns.SPELLED_RE
+SPOKEN_EMAIL_DOMAIN_RE: Final = _patterns.SPOKEN_EMAIL_DOMAIN_RE
+STATE_BEFORE_RE: Final = _patterns.STATE_BEFORE_RE
+STREET_SUFFIXES: Final = _patterns.STREET_SUFFIXES
+WEAK_CUE_SET: Final = _patterns.WEAK_CUE_SET
+
 
 class Span(NamedTuple):
     """A stretch of the input that holds PHI: [start, end) and what it is."""
@@ -86,6 +86,21 @@ class Span(NamedTuple):
     start: int
     end: int
     kind: Kind
+
+
+# The kinds as Final constants (C statics when compiled, not an attribute lookup per use).
+KIND_NAME: Final = Kind.NAME
+KIND_DATE: Final = Kind.DATE
+KIND_PHONE: Final = Kind.PHONE
+KIND_SSN: Final = Kind.SSN
+KIND_MRN: Final = Kind.MRN
+KIND_EMAIL: Final = Kind.EMAIL
+KIND_ADDRESS: Final = Kind.ADDRESS
+KIND_AGE: Final = Kind.AGE
+
+# A detection inside the engine: (start, end, kind), a plain tuple (cheaper to build than a
+# Span; merge_spans turns the merged ones into Spans).
+Hit = tuple[int, int, Kind]
 
 
 class RedactionResult(NamedTuple):
@@ -147,7 +162,7 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
     if not text:
         return []
     lower = text.lower()
-    found: list[Span] = []
+    found: list[Hit] = []
     runs: list[Run] = []
     if len(text) <= _WINDOW_MIN or "\n" not in text:
         _find_in_window(text, lower, 0, len(text), found, runs)
@@ -168,7 +183,7 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
     scope = context.SCOPE.get()
     matcher = _matcher_for(known) if known or (scope is not None and scope.known) else None
     if matcher is not None:
-        found.extend(Span(*hit) for hit in matcher.find(text, lower, runs))
+        found.extend(matcher.find(text, lower, runs))
     if _backend is not None:
         found.extend(_backend.find(text))
     return merge_spans(found, text)
@@ -179,7 +194,7 @@ _WINDOW_MIN: Final = 512
 
 
 def _find_in_window(
-    text: str, lower: str, pos: int, endpos: int, found: list[Span], runs: list[Run]
+    text: str, lower: str, pos: int, endpos: int, found: list[Hit], runs: list[Run]
 ) -> None:
     """Run the detectors whose trigger words occur in text[pos:endpos] on that window."""
     # Gates: one cheap pass collects the window's words, and each detector runs only when its
@@ -399,7 +414,7 @@ def _cue(lower: str, start: int) -> str | None:
     return None
 
 
-def _classify_run(run: Run, text: str, lower: str, out: list[Span], street_clear: int) -> None:
+def _classify_run(run: Run, text: str, lower: str, out: list[Hit], street_clear: int) -> None:
     chunks = run.chunks
     used = [False] * len(chunks)
     for i, chunk in enumerate(chunks):
@@ -407,7 +422,7 @@ def _classify_run(run: Run, text: str, lower: str, out: list[Span], street_clear
             continue
         span = _date_around_month(run, i, used, lower)
         if span is not None:
-            out.append(Span(span[0], span[1], Kind.DATE))
+            out.append((span[0], span[1], KIND_DATE))
     # What is left splits at months and used chunks into plain digit segments; written
     # numbers also split at ", " ("DOB 03/03/1980, 312-555-0147" is a date and a phone),
     # while spoken digits keep their commas (ASR writes pauses inside a number so).
@@ -494,7 +509,7 @@ def _date_around_month(run: Run, i: int, used: list[bool], lower: str) -> tuple[
 
 
 def _classify_digits(
-    run: Run, first: int, last: int, text: str, lower: str, out: list[Span], street_clear: int
+    run: Run, first: int, last: int, text: str, lower: str, out: list[Hit], street_clear: int
 ) -> None:
     chunks = run.chunks[first:last]
     digits = "".join(c.digits for c in chunks)
@@ -531,13 +546,13 @@ def _classify_digits(
         prefix = _ALNUM_PREFIX_RE.search(text, max(0, start - 5), start)
         if prefix is not None:
             # "A1234567", "XJH123456789": letters glued to digits make a record or member id
-            out.append(Span(prefix.start(), end, Kind.MRN))
+            out.append((prefix.start(), end, KIND_MRN))
             return
     kind = _kind_for_digits(digits, n, lens, written, gaps, cue, chunks, lower, start)
     if kind is None:
         _maybe_address_or_age(run, first, last, digits, text, lower, cue, out, street_clear)
         return
-    if kind == Kind.MRN:
+    if kind == KIND_MRN:
         # "k h one eight seven...": letters said before the digits belong to the id
         letters = _LETTERS_BEFORE_RE.search(lower, max(0, start - 16), start)
         if letters is None:
@@ -546,9 +561,9 @@ def _classify_digits(
                 letters = None  # "MRN 00412345": the label is not part of the id
         if letters is not None:
             start = letters.start()
-    if kind == Kind.PHONE and start > 0 and text[start - 1] in "(+":
+    if kind == KIND_PHONE and start > 0 and text[start - 1] in "(+":
         start -= 1  # "(555) 012-3456", "+1 555...": the bracket or plus is part of the number
-    out.append(Span(start, end, kind))
+    out.append((start, end, kind))
 
 
 _LETTERS_BEFORE_RE: Final = re.compile(r"(?:(?<![\w'])[a-z]\b[ ,\-]*){1,4}$")
@@ -583,7 +598,7 @@ def _kind_for_digits(
     if written and len(lens) == 3 and lens != [3, 2, 4] and lens != [3, 3, 4]:
         # 03/15/1980, 3-15-80, 1980-03-15: a written date, whatever cue came before it
         if _is_written_date(digits, lens):
-            return Kind.DATE
+            return KIND_DATE
         if "/" in gaps:
             return None
     if (
@@ -596,16 +611,16 @@ def _kind_for_digits(
         and 1 <= int(digits[lens[0] :]) <= 31
         and _DATE_WORD_BEFORE_RE.search(lower, max(0, start - 12), start)
     ):
-        return Kind.DATE  # "on 11/30", "since 3/4"; "1/2 tablet" has no such word before it
+        return KIND_DATE  # "on 11/30", "since 3/4"; "1/2 tablet" has no such word before it
     if cue == "dob" and (len(chunks) >= 3 or n in (6, 8)) and plausible_date_digits(digits):
-        return Kind.DATE
+        return KIND_DATE
     if (
         not written
         and len(lens) == 3
         and cue not in ("phone", "ssn", "mrn")
         and _is_written_date(digits, lens)
     ):
-        return Kind.DATE  # "oh five, twenty one, two thousand and three": said in date groups
+        return KIND_DATE  # "oh five, twenty one, two thousand and three": said in date groups
     if (
         cue == "dob"
         and not written
@@ -615,28 +630,28 @@ def _kind_for_digits(
         and 1 <= chunks[1].value <= 31
         and len(chunks[1].digits) <= 2
     ):
-        return Kind.DATE  # "my birthday's six seventeen": month and day
+        return KIND_DATE  # "my birthday's six seventeen": month and day
 
     if cue == "ssn" and (n == 9 or n == 4):
-        return Kind.SSN
+        return KIND_SSN
     if cue == "mrn" and n >= 4:
-        return Kind.MRN
+        return KIND_MRN
     if cue == "zip" and n in (5, 9):
-        return Kind.ADDRESS
+        return KIND_ADDRESS
     if lens == [3, 2, 4] and written:
-        return Kind.SSN
+        return KIND_SSN
     if n == 10 or (n == 11 and digits[0] == "1"):
-        return Kind.PHONE
+        return KIND_PHONE
     if n == 7 and (cue == "phone" or lens == [3, 4] or not written):
-        return Kind.PHONE
+        return KIND_PHONE
     if cue == "phone" and 7 <= n <= 11:
-        return Kind.PHONE
+        return KIND_PHONE
     if n == 9 and cue != "dob":
-        return Kind.SSN if lens == [3, 2, 4] else Kind.MRN
+        return KIND_SSN if lens == [3, 2, 4] else KIND_MRN
     if n >= 8:
         if plausible_date_digits(digits) and cue == "dob":
-            return Kind.DATE
-        return Kind.MRN
+            return KIND_DATE
+        return KIND_MRN
     return None
 
 
@@ -657,7 +672,7 @@ def _maybe_address_or_age(
     text: str,
     lower: str,
     cue: str | None,
-    out: list[Span],
+    out: list[Hit],
     street_clear: int,
 ) -> None:
     chunks = run.chunks[first:last]
@@ -667,11 +682,11 @@ def _maybe_address_or_age(
     if n <= 6 and digits[0] != "0":
         m = street_after(lower, end, street_clear)
         if m is not None:
-            out.append(Span(start, m.end(), Kind.ADDRESS))
+            out.append((start, m.end(), KIND_ADDRESS))
             return
     # ZIP after a state: "Springfield, IL 62704".
     if n in (5, 9) and STATE_BEFORE_RE.search(text[max(0, start - 24) : start]):
-        out.append(Span(start, end, Kind.ADDRESS))
+        out.append((start, end, KIND_ADDRESS))
         return
     # Age over 89, with "years old" after it or "age"/"turned" before it.
     if len(chunks) == 1 or (len(chunks) == 2 and chunks[0].digits in ("1",)):
@@ -683,7 +698,7 @@ def _maybe_address_or_age(
             or cue == "age"
             or (AGE_PERSON_BEFORE_RE.search(before) and AGE_PERSON_AFTER_RE.match(lower, end))
         ):
-            out.append(Span(start, end, Kind.AGE))
+            out.append((start, end, KIND_AGE))
 
 
 # --- written identifiers --------------------------------------------------------------------
@@ -692,32 +707,35 @@ def _maybe_address_or_age(
 _MRN_CUE_WORDS: Final = ("mrn", "med", "member", "subscriber", "policy", "patient id", "mbi")
 
 
-def _find_written(lower: str, out: list[Span], pos: int, endpos: int) -> None:
+def _find_written(lower: str, out: list[Hit], pos: int, endpos: int) -> None:
     # Written SSNs, numeric dates and letter-prefixed ids ("A1234567") are digit runs
     # (spoken.py, _classify_digits); only cue-labelled ids need their own pattern, and only
     # when a cue word occurs at all.
     if any(lower.find(cue, pos, endpos) != -1 for cue in _MRN_CUE_WORDS):
         out.extend(
-            Span(*m.span("id"), Kind.MRN) for m in MRN_WRITTEN_RE.finditer(lower, pos, endpos)
+            (m.start("id"), m.end("id"), KIND_MRN)
+            for m in MRN_WRITTEN_RE.finditer(lower, pos, endpos)
         )
     if lower.find("box", pos, endpos) != -1:
-        out.extend(Span(*m.span(), Kind.ADDRESS) for m in PO_BOX_RE.finditer(lower, pos, endpos))
+        out.extend(
+            (m.start(), m.end(), KIND_ADDRESS) for m in PO_BOX_RE.finditer(lower, pos, endpos)
+        )
 
 
-def _find_emails(text: str, lower: str, out: list[Span], start: int, endpos: int) -> None:
+def _find_emails(text: str, lower: str, out: list[Hit], start: int, endpos: int) -> None:
     # Written: grow outwards from each "@" with bounded patterns (never quadratic).
     pos = text.find("@", start, endpos)
     while pos != -1:
         left = EMAIL_LOCAL_RE.search(text, max(0, pos - 64), pos)
         right = EMAIL_DOMAIN_RE.match(text, pos + 1)
         if left is not None and right is not None:
-            out.append(Span(left.start(), right.end(), Kind.EMAIL))
+            out.append((left.start(), right.end(), KIND_EMAIL))
         pos = text.find("@", pos + 1, endpos)
     # Spoken: "john dot smith at gmail dot com"; walk back over the local part's words.
     for m in SPOKEN_EMAIL_DOMAIN_RE.finditer(lower, start, endpos):
         local_start = _spoken_local_start(lower, m.start())
         if local_start is not None:
-            out.append(Span(local_start, m.end(), Kind.EMAIL))
+            out.append((local_start, m.end(), KIND_EMAIL))
 
 
 _WORD_BACK_RE: Final = re.compile(r"[a-z0-9_'\-]+[\s,.]*$")  # what _word_back reads
@@ -765,7 +783,7 @@ def _word_back(lower: str, lo: int, pos: int) -> int:
     return start if start < end else -1
 
 
-def _find_spelled(lower: str, out: list[Span], pos: int, endpos: int) -> None:
+def _find_spelled(lower: str, out: list[Hit], pos: int, endpos: int) -> None:
     for m in SPELLED_RE.finditer(lower, pos, endpos):
         letters = sum(1 for ch in m.group() if ch.isalpha())
         said = m.group()
@@ -774,8 +792,8 @@ def _find_spelled(lower: str, out: list[Span], pos: int, endpos: int) -> None:
             continue
         if _SPELLED_ABBREVIATION_RE.fullmatch(said):
             continue  # "d o b", "s s n": the caller spelled a label, not a name
-        kind = Kind.MRN if _cue(lower, m.start()) == "mrn" else Kind.NAME
-        out.append(Span(m.start(), m.end(), kind))
+        kind = KIND_MRN if _cue(lower, m.start()) == "mrn" else KIND_NAME
+        out.append((m.start(), m.end(), kind))
 
 
 _SPELLED_ABBREVIATION_RE: Final = re.compile(r"(?:d\W+o\W+b|s\W+s\W+n|m\W+r\W+n|i\W+d)\W*")
@@ -792,7 +810,7 @@ _LOOSE_NAME_RE: Final = re.compile(
 def _find_names(
     text: str,
     lower: str,
-    out: list[Span],
+    out: list[Hit],
     pos: int,
     endpos: int,
     cue_words: list[str],
@@ -862,7 +880,7 @@ def _find_names(
             and caps[k + 1].start() == m.end() + 2
         ):
             end_k = k + 1
-        out.append(Span(m.start(), caps[end_k].end(), Kind.NAME))
+        out.append((m.start(), caps[end_k].end(), KIND_NAME))
         k = end_k + 1
 
 
@@ -900,7 +918,7 @@ _WORD_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV
 
 
 def _weak_name_after(
-    lower: str, pos: int, firsts: frozenset[str], lasts: frozenset[str], out: list[Span]
+    lower: str, pos: int, firsts: frozenset[str], lasts: frozenset[str], out: list[Hit]
 ) -> None:
     """Lower-case text after a soft cue: a lexicon given name (and surname) is a name."""
     m = _WEAK_FOLLOW_RE.match(lower, pos)
@@ -911,7 +929,7 @@ def _weak_name_after(
         return
     last = m.group("last")
     end = m.end("last") if last is not None and last in lasts else m.end("first")
-    out.append(Span(m.start("first"), end, Kind.NAME))
+    out.append((m.start("first"), end, KIND_NAME))
 
 
 def _starts_name(
@@ -944,7 +962,7 @@ _WEAK_FOLLOW_RE: Final = re.compile(
 )
 
 
-def _loose_name_after(lower: str, pos: int, out: list[Span]) -> None:
+def _loose_name_after(lower: str, pos: int, out: list[Hit]) -> None:
     m = _LOOSE_NAME_RE.match(lower, pos)
     if m is None:
         return
@@ -958,7 +976,7 @@ def _loose_name_after(lower: str, pos: int, out: list[Span]) -> None:
             start = m.start(g)
         end = m.end(g)
     if start is not None and end is not None:
-        out.append(Span(start, end, Kind.NAME))
+        out.append((start, end, KIND_NAME))
 
 
 # --- merging --------------------------------------------------------------------------------
@@ -969,28 +987,30 @@ _ADDRESS_JOIN_RE: Final = re.compile(
 )
 
 
-def merge_spans(spans: list[Span], text: str) -> list[Span]:
+def merge_spans(spans: "Sequence[Hit]", text: str) -> list[Span]:
     """Sort and merge overlapping spans (and touching ones of one kind) into disjoint spans."""
     if not spans:
         return []
-    spans = sorted(s for s in spans if s.end > s.start)
-    merged: list[Span] = []
-    for span in spans:
+    # Plain (start, end, kind) tuples until the end: a Span is built once per merged span.
+    ordered = sorted(s for s in spans if s[1] > s[0])
+    merged: list[Hit] = []
+    for start, end, kind in ordered:
         if merged:
-            prev = merged[-1]
-            touching = span.start >= prev.end and (
-                span.kind == prev.kind
-                and _JOIN_GAP_RE.fullmatch(text, prev.end, span.start) is not None
+            prev_start, prev_end, prev_kind = merged[-1]
+            touching = start >= prev_end and (
+                kind == prev_kind and _JOIN_GAP_RE.fullmatch(text, prev_end, start) is not None
             )
             address_tail = (
-                prev.kind == Kind.ADDRESS
-                and span.kind == Kind.ADDRESS
-                and span.start - prev.end <= 48
-                and _ADDRESS_JOIN_RE.fullmatch(text, prev.end, span.start) is not None
+                prev_kind == KIND_ADDRESS
+                and kind == KIND_ADDRESS
+                and start - prev_end <= 48
+                and _ADDRESS_JOIN_RE.fullmatch(text, prev_end, start) is not None
             )
-            if span.start < prev.end or touching or address_tail:
-                kind = min(prev.kind, span.kind, key=KIND_PRIORITY.__getitem__)
-                merged[-1] = Span(prev.start, max(prev.end, span.end), kind)
+            if start < prev_end or touching or address_tail:
+                # the more specific kind wins; on a tie the earlier span's
+                if KIND_PRIORITY[kind] < KIND_PRIORITY[prev_kind]:
+                    prev_kind = kind
+                merged[-1] = (prev_start, max(prev_end, end), prev_kind)
                 continue
-        merged.append(span)
-    return merged
+        merged.append((start, end, kind))
+    return [Span(start, end, kind) for start, end, kind in merged]

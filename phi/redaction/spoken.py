@@ -13,19 +13,22 @@ tokens it came from, so whatever the engine masks is exactly what was said.
 import re
 from typing import Final
 
-from .patterns import (
-    MONTHS,
-    MULTIPLIERS,
-    NUMBER_GAP_RE,
-    NUMBER_TOKEN_RE,
-    NUMBER_TOKEN_WORDS,
-    ORDINALS,
-    SCALES,
-    STREET_AFTER_RE,
-    TEENS,
-    TENS,
-    UNITS,
-)
+from . import patterns as _patterns
+
+# patterns' constants bound here as Final: the compiled module then keeps them in C statics
+# instead of looking each up in the module's dict on every use.
+MONTHS: Final = _patterns.MONTHS
+MULTIPLIERS: Final = _patterns.MULTIPLIERS
+NUMBER_GAP_RE: Final = _patterns.NUMBER_GAP_RE
+NUMBER_TOKEN_RE: Final = _patterns.NUMBER_TOKEN_RE
+NUMBER_TOKEN_WORDS: Final = _patterns.NUMBER_TOKEN_WORDS
+ORDINALS: Final = _patterns.ORDINALS
+SCALES: Final = _patterns.SCALES
+STREET_AFTER_RE: Final = _patterns.STREET_AFTER_RE
+TEENS: Final = _patterns.TEENS
+TENS: Final = _patterns.TENS
+UNITS: Final = _patterns.UNITS
+
 
 _MAX_GAP: Final = 24
 # No identifier is said in more than this many tokens; longer runs are split, which also
@@ -294,7 +297,13 @@ def _single_may_matter(
 
 
 # How each number word reads: (what it is, its value). One lookup per token in `_read`.
-_DASH, _MULTIPLIER, _MONTH, _SCALE, _NUMBER, _TENS, _ZERO = range(7)
+_DASH: Final = 0
+_MULTIPLIER: Final = 1
+_MONTH: Final = 2
+_SCALE: Final = 3
+_NUMBER: Final = 4
+_TENS: Final = 5
+_ZERO: Final = 6
 _WORD_INFO: Final[dict[str, tuple[int, int]]] = {
     **{w: (_NUMBER, v) for w, v in UNITS.items()},
     **{w: (_NUMBER, v) for w, v in TEENS.items()},
