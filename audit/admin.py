@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from audit.actions import AuditAction
 from audit.exports import export_csv_lines, export_jsonl_lines
 from audit.models import AuditEvent
-from audit.selectors import audit_practice_scope, disclosure_event_list
+from audit.selectors import CHAIN_ORDER, audit_practice_scope, disclosure_event_list
 from audit.services import audit_export_record
 
 EXPORT_PERMISSION = "audit.export_auditevent"
@@ -82,13 +82,18 @@ class AuditEventAdmin(admin.ModelAdmin):
     )
     list_filter = (("ts", admin.DateFieldListFilter), ActionFilter, "actor_type", "resource_type")
     search_fields = ("=resource_id", "=actor_id", "=request_id", "=practice_id", "actor_label")
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    readonly_fields = [*(f.name for f in AuditEvent._meta.fields), "seq", "prev_hash", "hash"]
     ordering = ("-id",)
     actions = None  # no bulk actions at all: nothing here may modify events
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
     change_list_template = "audit/auditevent_change_list.html"
     # Exact-match filters by URL (patient = resource id), allowed in lookup_allowed below.
     extra_lookups = ("resource_id", "actor_id", "practice_id", "ts__gte", "ts__lt", "action")
+
+    @admin.display(description="seq", ordering="link__seq")
+    def seq(self, event: AuditEvent) -> int | None:
+        """The event's place in the chain (blank while pending)."""
+        return event.seq
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Never: events are written only by audit_record."""
@@ -109,7 +114,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         """Only the viewer's practices' events (all for superusers)."""
         scope = audit_practice_scope(request.user)
-        events = super().get_queryset(request)
+        events = super().get_queryset(request).select_related("link")
         return events if scope is None else events.filter(practice_id__in=scope)
 
     def get_urls(self) -> list:
@@ -143,7 +148,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         params.pop("format", None)
         request.GET = params
         changelist = self.get_changelist_instance(request)
-        events = changelist.get_queryset(request).order_by("seq", "id")
+        events = changelist.get_queryset(request).order_by(*CHAIN_ORDER)
         audit_export_record(actor=request.user, kind="events", fmt=fmt, filters=params.dict())
         content_type, lines = FORMATS[fmt]
         response = StreamingHttpResponse(lines(events), content_type=content_type)

@@ -34,21 +34,24 @@ transaction); `seq` is when it was integrated, so ts is not strictly monotonic i
 
 Integration (why events are chained in batches)
 -----------------------------------------------
-`audit_record` inserts the event with seq/prev_hash/hash NULL, inside the business
-transaction and without any lock, so business transactions never wait on each other.
-`chain_integrate` then seals the committed pending rows, in insertion order, under one
-advisory lock, so there is only ever one integrator and the chain cannot fork; only committed
-rows are visible to it, so a rolled-back business transaction leaves no hole.
+`audit_record` inserts the event and a row naming it in the pending queue
+(``audit_pendingevent``), inside the business transaction and without any lock, so business
+transactions never wait on each other. `chain_integrate` then seals the committed pending
+events, in insertion order, under one advisory lock, so there is only ever one integrator and
+the chain cannot fork; only committed rows are visible to it, so a rolled-back business
+transaction leaves no hole. Sealing an event inserts its link (seq, prev_hash, hash) into
+``audit_chainlink`` and deletes its pending row; the event row itself is never touched.
 
 On Postgres the sealing runs in the database, one round trip per integration: the procedure
-``audit_chain_integrate_all`` (PG_INTEGRATE_PROCEDURE, installed by migration 0003) loops
+``audit_chain_integrate_all`` (PG_INTEGRATE_PROCEDURE, installed by migration 0004) loops
 "check for pending rows; try-lock (session level); read the head; hash the pending rows with
-sha256() over the canonical bytes; UPDATE them; COMMIT; unlock". A writer whose try-lock
-fails gives up and relies on the holder; the holder's check for pending rows at the top of
-its next round runs after its unlock, and the failed writer committed before that unlock, so
-the holder sees and seals its event. Inside a caller's transaction (no COMMIT possible) the
-function ``audit_chain_integrate`` does one batch under a transaction-scoped lock. On SQLite
-the Python integrator below does the same (SQLite has one writer at a time).
+sha256() over the canonical bytes; INSERT their links and DELETE their pending rows; COMMIT;
+unlock". A writer whose try-lock fails gives up and relies on the holder; the holder's check
+for pending rows at the top of its next round runs after its unlock, and the failed writer
+committed before that unlock, so the holder sees and seals its event. Inside a caller's
+transaction (no COMMIT possible) the function ``audit_chain_integrate`` does one batch under a
+transaction-scoped lock. On SQLite the Python integrator below does the same (SQLite has one
+writer at a time).
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ DEFAULT_BATCH_SIZE = 2000
 SEAL_LISTENERS: list = []
 
 TABLE = "audit_auditevent"
+LINK_TABLE = "audit_chainlink"
+PENDING_TABLE = "audit_pendingevent"
 # The columns the canonical form is built from, in the order the integrator reads them.
 EVENT_COLUMNS = (
     "action",
@@ -95,7 +100,14 @@ def canonical_detail(detail: Any) -> str:
     return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+_SCALARS = (str, int, bool, type(None))
+
+
 def _check_detail_value(value: Any, path: str) -> None:
+    # Exact-type test first: this runs on every audited read and write, and almost every
+    # value is a plain str or int (bool is an int subclass, so type() lists it apart).
+    if type(value) in _SCALARS:
+        return
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -185,8 +197,9 @@ def event_canonical_bytes(event: Any) -> bytes:
     )
 
 
-# The same canonical bytes, built by Postgres from the stored columns of a sealed event `e`:
-# the fast verifier only hashes them (with the raw prev_hash in front, which it already has).
+# The same canonical bytes, built by Postgres from the stored columns of an event `e` and its
+# link `l`: the fast verifier only hashes them (with the raw prev_hash in front, which it
+# already has).
 # `detail` is stored in canonical form already, and to_json(text) escapes exactly as Python's
 # json.dumps(ensure_ascii=False) does. tests/audit/test_chain.py checks byte equality with
 # canonical_bytes() on awkward values.
@@ -209,11 +222,11 @@ _PG_PART_B = """
 _PG_PART_C = """
     ',"ts":"' || to_char(e.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '","v":1}'"""
 PG_CANONICAL_SQL = (
-    f"convert_to({_PG_PART_A} || to_json(e.prev_hash)::text || {_PG_PART_B} || e.seq"
+    f"convert_to({_PG_PART_A} || to_json(l.prev_hash)::text || {_PG_PART_B} || l.seq"
     f" || {_PG_PART_C}, 'UTF8')"
 )
 # The whole hash input: raw prev_hash || canonical bytes.
-PG_HASH_INPUT_SQL = f"decode(e.prev_hash, 'hex') || {PG_CANONICAL_SQL}"
+PG_HASH_INPUT_SQL = f"decode(l.prev_hash, 'hex') || {PG_CANONICAL_SQL}"
 
 # Sealing in Postgres, so an integration costs one round trip. The caller holds the advisory
 # lock. Each statement in plpgsql takes a fresh snapshot (READ COMMITTED), so the head read
@@ -221,8 +234,7 @@ PG_HASH_INPUT_SQL = f"decode(e.prev_hash, 'hex') || {PG_CANONICAL_SQL}"
 # with Postgres' sha256() over canonical bytes built from the stored columns; audit_verify
 # recomputes every hash in Python and trusts none of this. Sets (n, new_head, new_ids).
 _PG_SEAL_BODY = f"""
-    SELECT e.seq, e.hash INTO s, h FROM {TABLE} e
-        WHERE e.seq IS NOT NULL ORDER BY e.seq DESC LIMIT 1;
+    SELECT l.seq, l.hash INTO s, h FROM {LINK_TABLE} l ORDER BY l.seq DESC LIMIT 1;
     IF s IS NULL THEN
         s := 0;
         h := '{GENESIS_HASH}';
@@ -233,7 +245,8 @@ _PG_SEAL_BODY = f"""
     hashes := '{{}}';
     FOR r IN
         SELECT e.id, {_PG_PART_A} AS a, {_PG_PART_B} AS b, {_PG_PART_C} AS c
-        FROM {TABLE} e WHERE e.seq IS NULL ORDER BY e.id LIMIT batch_size
+        FROM {PENDING_TABLE} p JOIN {TABLE} e ON e.id = p.event_id
+        ORDER BY p.event_id LIMIT batch_size
     LOOP
         s := s + 1;
         prevs := prevs || h;
@@ -245,9 +258,9 @@ _PG_SEAL_BODY = f"""
     END LOOP;
     n := cardinality(new_ids);
     IF n > 0 THEN
-        UPDATE {TABLE} AS t SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
-        FROM unnest(new_ids, seqs, prevs, hashes) AS v(id, seq, prev_hash, hash)
-        WHERE t.id = v.id;
+        INSERT INTO {LINK_TABLE} (seq, event_id, prev_hash, hash)
+            SELECT * FROM unnest(seqs, new_ids, prevs, hashes);
+        DELETE FROM {PENDING_TABLE} WHERE event_id = ANY(new_ids);
     END IF;
 """  # noqa: S608 - constant names only
 _PG_SEAL_DECLARE = """
@@ -272,7 +285,7 @@ DECLARE {_PG_SEAL_DECLARE}
 BEGIN
     ids := '{{}}';
     locked := false;
-    IF NOT EXISTS (SELECT 1 FROM {TABLE} WHERE seq IS NULL) THEN
+    IF NOT EXISTS (SELECT 1 FROM {PENDING_TABLE}) THEN
         RETURN;
     END IF;
     IF wait THEN
@@ -303,7 +316,7 @@ BEGIN
     sealed := 0;
     ids := '{{}}';
     LOOP
-        IF NOT EXISTS (SELECT 1 FROM {TABLE} WHERE seq IS NULL) THEN
+        IF NOT EXISTS (SELECT 1 FROM {PENDING_TABLE}) THEN
             EXIT;
         END IF;
         IF wait THEN
@@ -347,7 +360,7 @@ def chain_head(*, using: str = "default") -> ChainHead:
     """The current head of the sealed chain."""
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT seq, hash FROM {TABLE} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"  # noqa: S608 - constant table name
+            f"SELECT seq, hash FROM {LINK_TABLE} ORDER BY seq DESC LIMIT 1"  # noqa: S608 - constant table name
         )
         row = cursor.fetchone()
     return ChainHead(0, GENESIS_HASH) if row is None else ChainHead(int(row[0]), row[1])
@@ -356,7 +369,7 @@ def chain_head(*, using: str = "default") -> ChainHead:
 def pending_count(*, using: str = "default") -> int:
     """How many committed events wait for integration (the unsealed tail)."""
     with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE seq IS NULL")  # noqa: S608 - constant table name
+        cursor.execute(f"SELECT count(*) FROM {PENDING_TABLE}")  # noqa: S608 - constant table name
         return int(cursor.fetchone()[0])
 
 
@@ -403,9 +416,41 @@ def chain_integrate_result(
     return sealed, head
 
 
+def chain_integrate_round(*, batch_size: int = DEFAULT_BATCH_SIZE, using: str = "default") -> int:
+    """Seal batches until one comes back short (or nothing is pending); how many were sealed.
+
+    For integrators that run again on their own shortly after (the background thread,
+    `audit_integrate --follow`): it waits for the lock instead of relying on the holder, and
+    stops at the first short batch, so under steady load each round seals what gathered
+    since the last one in one large batch rather than chasing every new commit in tiny ones.
+    """
+    connection = connections[using]
+    if connection.in_atomic_block:
+        raise RuntimeError("chain_integrate_round commits each batch; call it outside atomic()")
+    sealed = 0
+    while True:
+        if connection.vendor == "postgresql":
+            # Autocommit: the function's transaction-scoped lock ends with its statement.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT ids FROM audit_chain_integrate(%s, true)",
+                    [batch_size],
+                )
+                ids = cursor.fetchone()[0] or []
+            if ids:
+                for listener in SEAL_LISTENERS:
+                    listener(ids)
+            n = len(ids)
+        else:
+            n = _integrate_one_batch(batch_size=batch_size, using=using)
+        sealed += n
+        if n < batch_size:
+            return sealed
+
+
 def _pending_exists(*, using: str) -> bool:
     with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE seq IS NULL)")  # noqa: S608 - constant table name
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {PENDING_TABLE})")  # noqa: S608 - constant table name
         return bool(cursor.fetchone()[0])
 
 
@@ -461,13 +506,15 @@ def _integrate_one_batch(*, batch_size: int, using: str) -> int:
 
 
 def _seal_one_batch(*, batch_size: int, using: str) -> list[int]:
-    # The Python integrator, for SQLite: the UPDATE below takes the database write lock and
-    # SQLite has one writer at a time, so no advisory lock is needed.
+    # The Python integrator, for SQLite: atomic(immediate) takes the database write lock
+    # before the head is read, and SQLite has one writer at a time, so no advisory lock is
+    # needed.
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         head = chain_head(using=using)
+        columns = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
         cursor.execute(
-            f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM {TABLE} "  # noqa: S608 - constant names
-            "WHERE seq IS NULL ORDER BY id LIMIT %s",
+            f"SELECT e.id, {columns} FROM {PENDING_TABLE} p JOIN {TABLE} e "  # noqa: S608 - constant names
+            "ON e.id = p.event_id ORDER BY p.event_id LIMIT %s",
             [batch_size],
         )
         rows = cursor.fetchall()
@@ -475,8 +522,12 @@ def _seal_one_batch(*, batch_size: int, using: str) -> list[int]:
             return []
         ids, seqs, prevs, hashes = _seal(rows, head)
         cursor.executemany(
-            f"UPDATE {TABLE} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",  # noqa: S608 - constant table name
-            list(zip(seqs, prevs, hashes, ids, strict=True)),
+            f"INSERT INTO {LINK_TABLE} (seq, event_id, prev_hash, hash) VALUES (%s, %s, %s, %s)",  # noqa: S608 - constant table name
+            list(zip(seqs, ids, prevs, hashes, strict=True)),
+        )
+        cursor.executemany(
+            f"DELETE FROM {PENDING_TABLE} WHERE event_id = %s",  # noqa: S608 - constant table name
+            [(pk,) for pk in ids],
         )
         return ids
 

@@ -266,7 +266,7 @@ def checkpoint_write(*, store: WormStore | None = None) -> Checkpoint | None:
     name = checkpoint_name(head.seq)
     if name in set(store.names()):
         return None  # this head is already checkpointed
-    ts = AuditEvent.objects.values_list("ts", flat=True).get(seq=head.seq)
+    ts = AuditEvent.objects.values_list("ts", flat=True).get(link__seq=head.seq)
     checkpoint = Checkpoint(settings.AUDIT_CHECKPOINT_ORIGIN, head.seq, head.hash, format_ts(ts))
     store.write(name, checkpoint_sign(checkpoint).encode())
     audit_record(
@@ -298,8 +298,8 @@ def checkpoint_maybe_write() -> Checkpoint | None:
 
     head = chain_head()
     last = (
-        AuditEvent.objects.filter(action=AuditAction.CHECKPOINT_WRITTEN, seq__isnull=False)
-        .order_by("-seq")
+        AuditEvent.objects.filter(action=AuditAction.CHECKPOINT_WRITTEN, link__isnull=False)
+        .order_by("-link__seq")
         .values_list("detail", flat=True)
         .first()
     )

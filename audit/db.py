@@ -1,11 +1,12 @@
-"""Database-level immutability of the audit table: triggers and their per-connection switch.
+"""Database-level immutability of the audit tables: triggers and their per-connection switch.
 
-Invariant: on Postgres and SQLite the database itself refuses UPDATE (except the single
-sealing update that fills seq/prev_hash/hash of a pending row and changes nothing else),
-DELETE and TRUNCATE of audit events. The only relaxation is for test databases: Django's
-TransactionTestCase empties every table after each test, so with AUDIT_ALLOW_TEST_FLUSH = True
-(config/settings/test.py only; never in production) each connection sets a switch that lets
-DELETE/TRUNCATE through. UPDATE stays refused even then.
+Invariant: on Postgres and SQLite the database itself refuses UPDATE, DELETE and TRUNCATE of
+audit events and of chain links; both are written once and never changed (sealing inserts a
+link, it does not touch the event). The pending queue (audit_pendingevent) is not evidence
+and stays writable: the integrator deletes from it. The only relaxation is for test
+databases: Django's TransactionTestCase empties every table after each test, so with
+AUDIT_ALLOW_TEST_FLUSH = True (config/settings/test.py only; never in production) each
+connection sets a switch that lets DELETE/TRUNCATE through. UPDATE stays refused even then.
 """
 
 from __future__ import annotations
@@ -19,79 +20,81 @@ from django.db import connections
 
 TEST_FLUSH_GUC = "clarion.audit_test_flush"
 SQLITE_FLUSH_FUNCTION = "clarion_audit_test_flush"
-
-_IMMUTABLE_COLUMNS = (
-    "id",
-    "ts",
-    "actor_type",
-    "actor_id",
-    "actor_label",
-    "action",
-    "resource_type",
-    "resource_id",
-    "practice_id",
-    "detail",
-    "request_id",
-    "ip",
-)
+# The append-only tables, with the short name each trigger carries.
+GUARDED_TABLES = {"audit_auditevent": "audit_event", "audit_chainlink": "audit_link"}
 
 PG_INSTALL = f"""
-CREATE OR REPLACE FUNCTION audit_event_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION audit_append_only_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        -- The one allowed update: the integrator seals a pending row, changing nothing else.
-        IF OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL
-           AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL
-           AND ({", ".join("NEW." + c for c in _IMMUTABLE_COLUMNS)})
-               IS NOT DISTINCT FROM ({", ".join("OLD." + c for c in _IMMUTABLE_COLUMNS)})
-        THEN
-            RETURN NEW;
-        END IF;
-        RAISE EXCEPTION 'audit_auditevent is append-only: UPDATE of audit event id % refused', OLD.id
-            USING ERRCODE = '42501';
-    END IF;
-    IF coalesce(current_setting('{TEST_FLUSH_GUC}', true), '') = 'on' THEN
+    IF TG_OP <> 'UPDATE'
+       AND coalesce(current_setting('{TEST_FLUSH_GUC}', true), '') = 'on' THEN
         RETURN NULL;  -- statement-level trigger: the value is ignored, the statement proceeds
     END IF;
-    RAISE EXCEPTION 'audit_auditevent is append-only: % refused', TG_OP USING ERRCODE = '42501';
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = '42501';
 END
 $$;
-CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
-    FOR EACH ROW EXECUTE FUNCTION audit_event_guard();
-CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_event_guard();
-CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_auditevent
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_event_guard();
+""" + "".join(
+    f"""
+CREATE TRIGGER {short}_no_update BEFORE UPDATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only_guard();
+CREATE TRIGGER {short}_no_delete BEFORE DELETE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only_guard();
+CREATE TRIGGER {short}_no_truncate BEFORE TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only_guard();
 """
+    for table, short in GUARDED_TABLES.items()
+)
 
-PG_UNINSTALL = """
+PG_UNINSTALL = (
+    "".join(
+        f"""
+DROP TRIGGER IF EXISTS {short}_no_update ON {table};
+DROP TRIGGER IF EXISTS {short}_no_delete ON {table};
+DROP TRIGGER IF EXISTS {short}_no_truncate ON {table};
+"""
+        for table, short in GUARDED_TABLES.items()
+    )
+    + "DROP FUNCTION IF EXISTS audit_append_only_guard();\n"
+)
+
+SQLITE_INSTALL = [
+    statement
+    for table, short in GUARDED_TABLES.items()
+    for statement in (
+        f"""
+CREATE TRIGGER {short}_no_update BEFORE UPDATE ON {table}
+BEGIN
+    SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused');
+END
+""",
+        # Without the per-connection function (e.g. the sqlite3 shell) this errors, i.e.
+        # refuses too.
+        f"""
+CREATE TRIGGER {short}_no_delete BEFORE DELETE ON {table}
+WHEN {SQLITE_FLUSH_FUNCTION}() IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, '{table} is append-only: DELETE refused');
+END
+""",
+    )
+]
+
+SQLITE_UNINSTALL = [
+    f"DROP TRIGGER IF EXISTS {short}_{op}"
+    for short in GUARDED_TABLES.values()
+    for op in ("no_update", "no_delete")
+]
+
+# What migrations 0002 and 0003 installed before events and links were split (0004 drops it).
+LEGACY_PG_UNINSTALL = """
 DROP TRIGGER IF EXISTS audit_event_no_update ON audit_auditevent;
 DROP TRIGGER IF EXISTS audit_event_no_delete ON audit_auditevent;
 DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;
 DROP FUNCTION IF EXISTS audit_event_guard();
+DROP PROCEDURE IF EXISTS audit_chain_integrate_all(integer, boolean, bigint, bigint, bigint[]);
+DROP FUNCTION IF EXISTS audit_chain_integrate(integer, boolean);
 """
-
-SQLITE_INSTALL = [
-    f"""
-CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
-WHEN NOT (OLD.seq IS NULL AND OLD.prev_hash IS NULL AND OLD.hash IS NULL
-          AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL
-          AND {" AND ".join(f"NEW.{c} IS OLD.{c}" for c in _IMMUTABLE_COLUMNS)})
-BEGIN
-    SELECT RAISE(ABORT, 'audit_auditevent is append-only: UPDATE refused');
-END
-""",
-    # Without the per-connection function (e.g. the sqlite3 shell) this errors, i.e. refuses too.
-    f"""
-CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
-WHEN {SQLITE_FLUSH_FUNCTION}() IS NOT 1
-BEGIN
-    SELECT RAISE(ABORT, 'audit_auditevent is append-only: DELETE refused');
-END
-""",
-]
-
-SQLITE_UNINSTALL = [
+LEGACY_SQLITE_UNINSTALL = [
     "DROP TRIGGER IF EXISTS audit_event_no_update",
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
 ]
@@ -100,7 +103,7 @@ _enforced_override = False
 
 
 def triggers_install(schema_editor: Any) -> None:
-    """Install the immutability triggers for this database vendor (migration 0002)."""
+    """Install the immutability triggers for this database vendor (migration 0004)."""
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(PG_INSTALL, params=None)  # None: the '%' are plpgsql's, not ours
@@ -110,7 +113,7 @@ def triggers_install(schema_editor: Any) -> None:
 
 
 def triggers_uninstall(schema_editor: Any) -> None:
-    """Remove the immutability triggers (reverse of migration 0002)."""
+    """Remove the immutability triggers (reverse of migration 0004)."""
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(PG_UNINSTALL, params=None)
@@ -120,7 +123,7 @@ def triggers_uninstall(schema_editor: Any) -> None:
 
 
 def integrator_install(schema_editor: Any) -> None:
-    """Install the Postgres sealing function and procedure (migration 0003)."""
+    """Install the Postgres sealing function and procedure (migration 0004)."""
     from audit.chain import PG_INTEGRATE_FUNCTION, PG_INTEGRATE_PROCEDURE
 
     if schema_editor.connection.vendor == "postgresql":
@@ -129,11 +132,52 @@ def integrator_install(schema_editor: Any) -> None:
 
 
 def integrator_uninstall(schema_editor: Any) -> None:
-    """Remove the Postgres sealing function and procedure (reverse of migration 0003)."""
+    """Remove the Postgres sealing function and procedure (reverse of migration 0004)."""
     from audit.chain import PG_INTEGRATE_DROP
 
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(PG_INTEGRATE_DROP, params=None)
+
+
+def legacy_uninstall(schema_editor: Any) -> None:
+    """Drop the triggers and sealing routines of migrations 0002/0003, where present."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(LEGACY_PG_UNINSTALL, params=None)
+    elif vendor == "sqlite":
+        for statement in LEGACY_SQLITE_UNINSTALL:
+            schema_editor.execute(statement)
+
+
+_prepared_cursor_class: type | None = None
+
+
+def prepared_cursor(connection: Any) -> Any:
+    """A Django cursor on `connection` (Postgres) whose statements are server-bound and
+    prepared on first use, for the one statement every audited read and write runs.
+
+    Django keeps prepared statements off by default so that transaction-mode poolers work;
+    this prepares only the audit insert (AUDIT_PREPARED_INSERT, on by default), which halves
+    its client CPU and spares the server a parse and plan per event (audit/__init__.py). It
+    still goes through Django's wrapper: error translation, execute wrappers, query logging.
+    """
+    global _prepared_cursor_class  # built once, on first use, so SQLite-only runs never need it
+    if _prepared_cursor_class is None:
+        import psycopg
+
+        class PreparedCursor(psycopg.Cursor):
+            def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+                kwargs["prepare"] = True
+                return super().execute(query, params, **kwargs)
+
+        _prepared_cursor_class = PreparedCursor
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        cursor = _prepared_cursor_class(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
 
 
 def _test_flush_allowed() -> bool:

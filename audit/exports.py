@@ -21,7 +21,7 @@ from audit.chain import format_ts
 
 CHUNK = 5000
 EXPORT_COLUMNS = (
-    "seq",
+    "link__seq",
     "ts",
     "actor_type",
     "actor_id",
@@ -32,10 +32,13 @@ EXPORT_COLUMNS = (
     "practice_id",
     "request_id",
     "ip",
-    "prev_hash",
-    "hash",
+    "link__prev_hash",
+    "link__hash",
 )
-HEADER = (*EXPORT_COLUMNS[:6], "action_name", *EXPORT_COLUMNS[6:], "detail")
+HEADER = tuple(
+    c.removeprefix("link__")
+    for c in (*EXPORT_COLUMNS[:6], "action_name", *EXPORT_COLUMNS[6:], "detail")
+)
 
 
 def _action_names() -> dict[int, str]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.module_loading import import_string
 
 from audit.actions import PHI_ACCESS_ACTIONS, AuditAction
@@ -42,6 +42,10 @@ def audit_practice_scope(user: Any) -> list[str] | None:
     return None if scope is None else [str(p) for p in scope]
 
 
+# Chain order, pending events (no link yet) last in the order they were recorded.
+CHAIN_ORDER = (F("link__seq").asc(nulls_last=True), "id")
+
+
 def audit_event_list(
     *,
     practice_ids: Iterable[Any] | None,
@@ -63,7 +67,7 @@ def audit_event_list(
         events = events.filter(actor_id=str(actor_id))
     if action is not None:
         events = events.filter(action=int(action))
-    return events.order_by("seq", "id")
+    return events.select_related("link").order_by(*CHAIN_ORDER)
 
 
 def disclosure_event_list(
@@ -84,7 +88,7 @@ def disclosure_event_list(
         events = events.filter(ts__gte=since)
     if until is not None:
         events = events.filter(ts__lt=until)
-    return events.order_by("ts", "id")
+    return events.select_related("link").order_by("ts", "id")
 
 
 def _scoped(practice_ids: Iterable[Any] | None) -> QuerySet[AuditEvent]:

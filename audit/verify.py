@@ -1,10 +1,12 @@
 """Verifying the chain: every hash, every link, seq continuity and every signed checkpoint.
 
 Invariant: `chain_verify` trusts nothing stored: it recomputes each hash from the event's
-columns, follows prev_hash links from the genesis value (or from the event before
---since-seq), requires seq to run 1, 2, 3... without gaps, and checks that every checkpoint in
-WORM storage is signed by this log's key, sits under its own name, and names a (seq, hash)
-the chain still contains. It stops at the first failure and names its seq and kind.
+columns and its link's seq and prev_hash, follows prev_hash links from the genesis value (or
+from the event before --since-seq), requires seq to run 1, 2, 3... without gaps and every
+link's event to exist, requires every event to be either linked or pending (a full run),
+and checks that every checkpoint in WORM storage is signed by this log's key, sits under its
+own name, and names a (seq, hash) the chain still contains. It stops at the first failure and
+names its seq and kind.
 
 Speed: on Postgres the database builds each event's canonical bytes from its columns
 (audit.chain.PG_CANONICAL_SQL) and sends only (seq, prev_hash, hash, canonical bytes) through
@@ -35,6 +37,8 @@ from audit.actions import AuditAction
 from audit.chain import (
     EVENT_COLUMNS,
     GENESIS_HASH,
+    LINK_TABLE,
+    PENDING_TABLE,
     PG_CANONICAL_SQL,
     TABLE,
     canonical_bytes,
@@ -64,6 +68,8 @@ class FailureKind(StrEnum):
     HASH_MISMATCH = "hash mismatch"  # the row's content no longer gives its stored hash
     BROKEN_LINK = "broken link"  # prev_hash is not the previous event's hash (fork, reorder)
     SEQ_GAP = "seq gap"  # an event is missing (or seq does not start at 1)
+    EVENT_MISSING = "event missing"  # a link names an event row that is gone
+    UNCHAINED_EVENT = "event outside the chain"  # an event neither linked nor pending
     CHECKPOINT_SIGNATURE = "checkpoint signature invalid"
     CHECKPOINT_NAME = "checkpoint name mismatch"  # an older checkpoint stored under a newer name
     CHECKPOINT_TRUNCATED = "checkpoint head missing from chain"  # events after it deleted
@@ -128,6 +134,8 @@ def chain_verify(
     result.head_seq = outcome.last_seq
     result.head_hash = outcome.last_hash
     result.failure = outcome.failure
+    if result.failure is None and since_seq == 1:
+        result.failure = _unchained_event_failure()
     if result.failure is None and check_checkpoints:
         _verify_checkpoints(result, store or worm_store())
     return result
@@ -189,14 +197,24 @@ def _verify_rows(
 
 
 def _row_failure(
-    expected_seq: int, expected_prev: str, seq: int, prev_hash: str, stored: str, computed: str
+    expected_seq: int,
+    expected_prev: str,
+    seq: int,
+    prev_hash: str,
+    stored: str,
+    computed: str | None,
 ) -> Failure | None:
-    # Same order everywhere: a missing seq, then the row's own hash, then its link.
+    # Same order everywhere: a missing seq, its missing event (computed None), then the row's
+    # own hash, then its link.
     if seq != expected_seq:
         return Failure(
             expected_seq,
             FailureKind.SEQ_GAP,
             f"seq {expected_seq} is missing (next stored seq is {seq})",
+        )
+    if computed is None:
+        return Failure(
+            seq, FailureKind.EVENT_MISSING, f"the event of seq {seq} is gone from the audit table"
         )
     if computed != stored:
         return Failure(
@@ -213,16 +231,18 @@ def _row_failure(
 
 def _hash_at(seq: int) -> str | None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT hash FROM {TABLE} WHERE seq = %s", [seq])  # noqa: S608 - constant table name
+        cursor.execute(f"SELECT hash FROM {LINK_TABLE} WHERE seq = %s", [seq])  # noqa: S608 - constant table name
         row = cursor.fetchone()
     return None if row is None else row[0]
 
 
 # Postgres builds each sealed event's canonical bytes (audit.chain.PG_CANONICAL_SQL) and sends
 # them with seq, prev_hash and hash; Python recomputes SHA-256(raw prev || canonical) itself.
+# A link whose event row is gone comes back with NULL bytes (LEFT JOIN), and is named so.
 _FAST_SQL = (
-    f"SELECT e.seq, e.prev_hash, e.hash, {PG_CANONICAL_SQL} FROM {TABLE} e "  # noqa: S608 - constant SQL
-    "WHERE e.seq >= %s AND e.seq <= %s ORDER BY e.seq"
+    f"SELECT l.seq, l.prev_hash, l.hash, {PG_CANONICAL_SQL} FROM {LINK_TABLE} l "  # noqa: S608 - constant SQL
+    f"LEFT JOIN {TABLE} e ON e.id = l.event_id "
+    "WHERE l.seq >= %s AND l.seq <= %s ORDER BY l.seq"
 )
 
 
@@ -337,7 +357,7 @@ def _check_stream(
     while rows := cursor.fetchmany(batch_size):
         batch_first = expected_seq
         for seq, prev_hash, stored, canonical in rows:
-            if seq != expected_seq or prev_hash != expected_prev:
+            if seq != expected_seq or prev_hash != expected_prev or canonical is None:
                 break
             digest = sha256(prev_raw + canonical)
             if digest.hexdigest() != stored:
@@ -356,7 +376,9 @@ def _check_stream(
     return _RangeOutcome(expected_seq - first_seq, expected_seq - 1, expected_prev)
 
 
-def _hash_with_own_prev(prev_hash: str | None, canonical: bytes) -> str:
+def _hash_with_own_prev(prev_hash: str | None, canonical: bytes | None) -> str | None:
+    if canonical is None:
+        return None
     try:
         return link_hash(prev_hash, canonical) if prev_hash else ""
     except ValueError:  # not hex: no honest row has this
@@ -365,31 +387,50 @@ def _hash_with_own_prev(prev_hash: str | None, canonical: bytes) -> str:
 
 def _stream_python(since_seq: int, batch_size: int) -> Iterator[tuple[int, str, str, str]]:
     """The reference path: re-serialise every row in Python (any database)."""
-    from audit.models import AuditEvent
+    from audit.models import ChainLink
 
-    columns = ["seq", "prev_hash", "hash", *EVENT_COLUMNS]
+    columns = ["seq", "prev_hash", "hash", "event__id", *(f"event__{c}" for c in EVENT_COLUMNS)]
     query = (
-        AuditEvent.objects.filter(seq__gte=since_seq)
+        ChainLink.objects.filter(seq__gte=since_seq)
         .order_by("seq")
         .values_list(*columns)
         .iterator(chunk_size=batch_size)
     )
-    for row in query:
-        values = dict(zip(columns, row, strict=True))
-        seq, prev_hash, stored = values.pop("seq"), values.pop("prev_hash"), values.pop("hash")
+    for seq, prev_hash, stored, event_id, *event_values in query:
+        if event_id is None:  # the link's event row is gone
+            yield seq, prev_hash, stored, None
+            continue
+        values = dict(zip(EVENT_COLUMNS, event_values, strict=True))
         canonical = canonical_bytes(seq=seq, prev_hash=prev_hash, **values)
         yield seq, prev_hash, stored, link_hash(prev_hash, canonical)
 
 
 def _hashes_at(seqs: list[int]) -> dict[int, str]:
-    from audit.models import AuditEvent
+    from audit.models import ChainLink
 
     found: dict[int, str] = {}
     for i in range(0, len(seqs), 500):  # SQLite caps the number of parameters
-        found.update(
-            AuditEvent.objects.filter(seq__in=seqs[i : i + 500]).values_list("seq", "hash")
-        )
+        found.update(ChainLink.objects.filter(seq__in=seqs[i : i + 500]).values_list("seq", "hash"))
     return found
+
+
+def _unchained_event_failure() -> Failure | None:
+    """An event row that is neither linked nor waiting in the queue was slipped in (or its
+    link and queue row removed): the chain does not vouch for it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id FROM {TABLE} e WHERE NOT EXISTS "  # noqa: S608 - constant names
+            f"(SELECT 1 FROM {LINK_TABLE} l WHERE l.event_id = e.id) AND NOT EXISTS "
+            f"(SELECT 1 FROM {PENDING_TABLE} p WHERE p.event_id = e.id) ORDER BY e.id LIMIT 1"
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Failure(
+        0,
+        FailureKind.UNCHAINED_EVENT,
+        f"audit event id {row[0]} is neither in the chain nor waiting to be sealed",
+    )
 
 
 def _verify_checkpoints(result: VerifyResult, store: WormStore) -> None:
@@ -441,8 +482,8 @@ def _verify_checkpoints(result: VerifyResult, store: WormStore) -> None:
 
     stored_names = set(names)
     recorded = AuditEvent.objects.filter(
-        action=AuditAction.CHECKPOINT_WRITTEN, seq__isnull=False
-    ).values_list("seq", "detail")
+        action=AuditAction.CHECKPOINT_WRITTEN, link__isnull=False
+    ).values_list("link__seq", "detail")
     for seq, detail in recorded.iterator():
         name = checkpoint_name(int(detail["seq"]))
         if name not in stored_names:

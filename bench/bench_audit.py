@@ -73,24 +73,38 @@ def _recreate_tables() -> None:
     from django.db import connection
 
     from audit.db import integrator_install, integrator_uninstall, triggers_install
-    from audit.models import AuditEvent
+    from audit.models import AuditEvent, ChainLink, PendingEvent
 
     with connection.cursor() as cursor:
-        for table in ("audit_auditevent", "bench_plain", "bench_locked"):
+        for table in (
+            "audit_auditevent",
+            "audit_chainlink",
+            "audit_pendingevent",
+            "bench_plain",
+            "bench_locked",
+        ):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
     with connection.schema_editor() as editor:
-        editor.create_model(AuditEvent)
+        for model in (AuditEvent, ChainLink, PendingEvent):
+            editor.create_model(model)
         triggers_install(editor)
         integrator_uninstall(editor)
         integrator_install(editor)
+    chain_columns = "seq bigint UNIQUE, prev_hash varchar(64), hash varchar(64)"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Same columns, indexes and identity as the audit table: the unchained baseline.
             cursor.execute("CREATE TABLE bench_plain (LIKE audit_auditevent INCLUDING ALL)")
             cursor.execute("CREATE TABLE bench_locked (LIKE audit_auditevent INCLUDING ALL)")
+            cursor.execute(
+                f"ALTER TABLE bench_locked ADD COLUMN {chain_columns.replace(', ', ', ADD COLUMN ')}"
+            )
         else:
             cursor.execute("CREATE TABLE bench_plain AS SELECT * FROM audit_auditevent WHERE 0")
-            cursor.execute("CREATE TABLE bench_locked AS SELECT * FROM audit_auditevent WHERE 0")
+            cursor.execute(
+                "CREATE TABLE bench_locked AS SELECT *, NULL AS seq, NULL AS prev_hash, "
+                "NULL AS hash FROM audit_auditevent WHERE 0"
+            )
 
 
 COLS = "ts, actor_type, actor_id, actor_label, action, resource_type, resource_id, practice_id, detail, request_id, ip"
@@ -288,8 +302,9 @@ def _chained_run(mode: str, writers: int, per_writer: int) -> tuple[float, list[
     """One run of audit_record writers: (events/s, lags in ms, problem or "").
 
     on_commit: each writer integrates after its commit (the default). integrator: writers
-    only insert and a separate `manage.py audit_integrate --follow` process seals, as in
-    production; lag is then seen by polling the sealed tail every few milliseconds.
+    only insert and a separate `manage.py audit_integrate --follow` process (its default
+    pause between rounds, AUDIT_INTEGRATE_BATCH_WAIT) seals, as in production; lag is then
+    seen by polling the sealed tail every few milliseconds.
     """
     from django.conf import settings
 
@@ -350,7 +365,7 @@ def _start_integrator_process() -> subprocess.Popen:
         "AUDIT_CHECKPOINT_EVERY": "0",
     }
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "audit_integrate", "--follow", "--interval", "0.005"],
+        [sys.executable, "manage.py", "audit_integrate", "--follow"],
         cwd=Path(__file__).resolve().parent.parent,
         env=env,
     )
@@ -374,7 +389,8 @@ def _poll_seals(stop: threading.Event, meter: LagMeter) -> None:
             done = stop.is_set()
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT id, seq FROM audit_auditevent WHERE seq > %s ORDER BY seq", [last]
+                    "SELECT event_id, seq FROM audit_chainlink WHERE seq > %s ORDER BY seq",
+                    [last],
                 )
                 found = cursor.fetchall()
             if found:
@@ -394,6 +410,7 @@ def _load_chain(n: int) -> None:
     a template (checked against audit.chain.canonical_bytes on the first row); the hashes are
     still computed one by one, as the chain requires.
     """
+    import psycopg
     from django.db import connection
 
     from audit.chain import GENESIS_HASH, canonical_bytes
@@ -444,11 +461,18 @@ def _load_chain(n: int) -> None:
     prev = GENESIS_HASH
     connection.ensure_connection()
     raw = connection.connection
-    columns = ("seq", "ts", *COLS.split(", ")[1:], "prev_hash", "hash")
+    columns = ("id", "ts", *COLS.split(", ")[1:])
     lines: list[str] = []
+    links: list[str] = []
+    # One COPY at a time per connection: the links stream through a second one.
+    link_connection = psycopg.connect(**connection.get_connection_params())
     with (
         raw.cursor() as cursor,
+        link_connection.cursor() as link_cursor,
         cursor.copy(f"COPY audit_auditevent ({', '.join(columns)}) FROM STDIN") as copy,
+        link_cursor.copy(
+            "COPY audit_chainlink (seq, event_id, prev_hash, hash) FROM STDIN"
+        ) as link_copy,
     ):
         ts = start
         for seq in range(1, n + 1):
@@ -459,16 +483,23 @@ def _load_chain(n: int) -> None:
             if seq == 1 and body != canonical_bytes(seq=1, prev_hash=prev, **fields):
                 raise RuntimeError("the bench template drifted from audit.chain.canonical_bytes")
             digest = sha256(bytes.fromhex(prev) + body).hexdigest()
-            lines.append(f"{seq}\t{ts_text}\t{constant}\t{prev}\t{digest}\n")
+            lines.append(f"{seq}\t{ts_text}\t{constant}\n")  # event id = seq here
+            links.append(f"{seq}\t{seq}\t{prev}\t{digest}\n")
             prev = digest
             ts += step
             if len(lines) >= 10_000:
                 copy.write("".join(lines))
+                link_copy.write("".join(links))
                 lines.clear()
+                links.clear()
         copy.write("".join(lines))
+        link_copy.write("".join(links))
     raw.commit()
+    link_connection.commit()
+    link_connection.close()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE audit_auditevent")
+        cursor.execute("VACUUM ANALYZE audit_chainlink")
 
 
 def _verify_and_export_rows(vendor: str) -> list[dict]:
@@ -476,6 +507,7 @@ def _verify_and_export_rows(vendor: str) -> list[dict]:
 
     from audit.exports import export_csv_lines, export_jsonl_lines
     from audit.models import AuditEvent
+    from audit.selectors import audit_event_list
     from audit.verify import chain_verify
 
     rows: list[dict] = []
@@ -529,7 +561,9 @@ def _verify_and_export_rows(vendor: str) -> list[dict]:
         cursor.execute("SELECT 1")  # warm
     columns = [f.attname for f in AuditEvent._meta.fields]
     for _ in (
-        AuditEvent.objects.filter(seq__gte=since).values_list(*columns).iterator(chunk_size=20_000)
+        AuditEvent.objects.filter(link__seq__gte=since)
+        .values_list(*columns, "link__seq", "link__prev_hash", "link__hash")
+        .iterator(chunk_size=20_000)
     ):
         n += 1
     rows.append(
@@ -548,7 +582,7 @@ def _verify_and_export_rows(vendor: str) -> list[dict]:
     size = 0
     done = 0
     t0 = time.perf_counter()
-    for chunk in export_csv_lines(AuditEvent.objects.all().order_by("seq")):
+    for chunk in export_csv_lines(audit_event_list(practice_ids=None)):
         size += len(chunk)
         done += chunk.count("\n")
         peak = max(peak, _rss_mb() - rss_start)
@@ -577,7 +611,9 @@ def _verify_and_export_rows(vendor: str) -> list[dict]:
     t0 = time.perf_counter()
     size = sum(
         len(chunk)
-        for chunk in export_jsonl_lines(AuditEvent.objects.filter(seq__lte=count).order_by("seq"))
+        for chunk in export_jsonl_lines(
+            audit_event_list(practice_ids=None).filter(link__seq__lte=count)
+        )
     )
     rows.append(
         {

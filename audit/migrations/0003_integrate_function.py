@@ -1,21 +1,14 @@
-"""The Postgres sealing function: integration in one round trip (see audit/chain.py)."""
+"""The Postgres sealing function: integration in one round trip (see audit/chain.py).
+
+Superseded by 0004: it installed the Postgres sealing function of the table before events and chain links were
+split. 0004 drops what it installed and installs the current version, so on a new database
+this step does nothing; it stays so that databases that applied it keep a valid history.
+"""
 
 from django.db import migrations
-
-
-def install(apps, schema_editor):
-    from audit.db import integrator_install
-
-    integrator_install(schema_editor)
-
-
-def uninstall(apps, schema_editor):
-    from audit.db import integrator_uninstall
-
-    integrator_uninstall(schema_editor)
 
 
 class Migration(migrations.Migration):
     dependencies = [("audit", "0002_immutability_triggers")]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations: list = []

@@ -249,6 +249,12 @@ AUDIT_INTEGRATE_ON_COMMIT = env.bool("AUDIT_INTEGRATE_ON_COMMIT", default=True)
 # With on-commit integration: seal in one background thread per process instead of in the
 # committing thread (the writer returns at once; more throughput with many writers).
 AUDIT_INTEGRATE_IN_BACKGROUND = env.bool("AUDIT_INTEGRATE_IN_BACKGROUND", default=False)
+# Prepare the audit INSERT on each Postgres connection (server-side binding). Turn off behind a
+# transaction-mode pooler that cannot keep prepared statements (PgBouncer before 1.21).
+AUDIT_PREPARED_INSERT = env.bool("AUDIT_PREPARED_INSERT", default=True)
+# Background thread and `audit_integrate --follow`: wait this long for commits to gather before
+# sealing them as one batch (integration lag grows by about this much; cost per event falls).
+AUDIT_INTEGRATE_BATCH_WAIT = env.float("AUDIT_INTEGRATE_BATCH_WAIT", default=0.05)
 # Sign and store a checkpoint of the chain head every N events (0 turns it off).
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
 # The checkpoint's origin line (C2SP tlog-checkpoint): a name unique to this log.

@@ -20,7 +20,7 @@ from audit.chain import (
     event_hash,
     pending_count,
 )
-from audit.models import AuditEvent
+from audit.models import AuditEvent, ChainLink
 from audit.services import audit_record
 
 AWKWARD_STRINGS = [
@@ -102,8 +102,11 @@ def test_integration_in_small_batches_keeps_seq_gap_free():
     for _ in range(7):
         _record()
     assert chain_integrate(batch_size=3) == 7
-    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    seqs = list(ChainLink.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 8))
+    assert set(ChainLink.objects.values_list("event_id", flat=True)) == set(
+        AuditEvent.objects.values_list("id", flat=True)
+    )
 
 
 @pytest.mark.django_db
@@ -111,7 +114,7 @@ def test_hash_recomputes_from_stored_detail_with_awkward_strings():
     for text in AWKWARD_STRINGS:
         _record(detail={"reason": text}, resource_id=text or None)
     chain_integrate()
-    for event in AuditEvent.objects.all():
+    for event in AuditEvent.objects.select_related("link"):
         assert event.hash == event_hash(event)
 
 
@@ -127,9 +130,12 @@ def test_postgres_builds_the_same_canonical_bytes_as_python():
         )
     chain_integrate()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT e.seq, {PG_HASH_INPUT_SQL} FROM audit_auditevent e ORDER BY seq")
+        cursor.execute(
+            f"SELECT l.seq, {PG_HASH_INPUT_SQL} FROM audit_chainlink l "
+            "JOIN audit_auditevent e ON e.id = l.event_id ORDER BY l.seq"
+        )
         from_sql = dict(cursor.fetchall())
-    for event in AuditEvent.objects.all():
+    for event in AuditEvent.objects.select_related("link"):
         python_bytes = bytes.fromhex(event.prev_hash) + event_canonical_bytes(event)
         assert bytes(from_sql[event.seq]) == python_bytes
         assert hashlib.sha256(bytes(from_sql[event.seq])).hexdigest() == event.hash

@@ -56,10 +56,11 @@ def test_eight_writers_times_500_events_make_one_gap_free_chain(worm_dir):
     assert result.events >= WRITERS * EVENTS_PER_WRITER
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM audit_auditevent"
+            "SELECT count(*), count(DISTINCT l.seq), count(DISTINCT l.event_id), min(l.seq), "
+            "max(l.seq) FROM audit_auditevent e JOIN audit_chainlink l ON l.event_id = e.id"
         )
-        total, distinct, low, high = cursor.fetchone()
-    assert total == distinct == high == result.events
+        total, distinct, distinct_events, low, high = cursor.fetchone()
+    assert total == distinct == distinct_events == high == result.events
     assert low == 1
 
 
@@ -91,8 +92,10 @@ def test_event_committed_while_the_holder_holds_the_lock_is_sealed_by_the_holder
         assert chain_integrate(wait=False) == 2
 
     assert pending_count() == 0
-    assert [e.seq for e in late] == [None]  # it was still pending when its writer returned
-    assert set(AuditEvent.objects.values_list("id", "seq")) == {(first.id, 1), (late[0].id, 2)}
+    assert set(AuditEvent.objects.values_list("id", "link__seq")) == {
+        (first.id, 1),
+        (late[0].id, 2),
+    }
     assert chain_verify(check_checkpoints=False).ok
 
 
@@ -107,14 +110,15 @@ def _commit_one_event(out: list) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_after_commit_holder_rechecks_after_releasing_the_lock(settings):
     # The same race through the one-CALL procedure (autocommit): the holder is made to hold
-    # the lock after reading the pending rows by a row lock that blocks its sealing UPDATE.
+    # the lock after reading the pending rows by a row lock on the first event's queue row,
+    # which blocks the DELETE that ends its seal.
     import psycopg
 
     settings.AUDIT_INTEGRATE_ON_COMMIT = False
     (first,) = record_events(1)
     settings.AUDIT_INTEGRATE_ON_COMMIT = True
     blocker = psycopg.connect(**connection.get_connection_params())
-    blocker.execute("SELECT 1 FROM audit_auditevent WHERE id = %s FOR UPDATE", [first.id])
+    blocker.execute("SELECT 1 FROM audit_pendingevent WHERE event_id = %s FOR UPDATE", [first.id])
     holder_sealed: list = []
     holder = threading.Thread(target=_integrate_in_thread, args=(holder_sealed,))
     holder.start()
@@ -123,13 +127,13 @@ def test_after_commit_holder_rechecks_after_releasing_the_lock(settings):
         (late,) = record_events(1)  # commits; its try-lock fails: the holder has the lock
         assert pending_count() == 2
     finally:
-        blocker.commit()  # the holder's UPDATE proceeds; it commits and releases
+        blocker.commit()  # the holder's DELETE proceeds; it commits and releases
         blocker.close()
         holder.join()
 
     assert holder_sealed == [2]
     assert pending_count() == 0
-    assert set(AuditEvent.objects.values_list("id", "seq")) == {(first.id, 1), (late.id, 2)}
+    assert set(AuditEvent.objects.values_list("id", "link__seq")) == {(first.id, 1), (late.id, 2)}
 
 
 def _integrate_in_thread(out: list) -> None:

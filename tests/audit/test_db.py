@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from audit.actions import AuditAction
 from audit.chain import chain_integrate
 from audit.db import immutability_enforced
-from audit.models import AuditEvent
+from audit.models import AuditEvent, ChainLink
 from audit.services import audit_record
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_update_of_a_sealed_event_is_refused():
         AuditEvent.objects.filter(pk=event.pk).update(actor_label="someone else")
 
 
-def test_update_of_a_pending_event_other_than_sealing_is_refused():
+def test_update_of_a_pending_event_is_refused():
     event = audit_record(
         action=AuditAction.PATIENT_VIEW,
         actor=None,
@@ -42,9 +42,24 @@ def test_update_of_a_pending_event_other_than_sealing_is_refused():
         practice_id=None,
     )
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        AuditEvent.objects.filter(pk=event.pk).update(
-            seq=1, prev_hash="0" * 64, hash="1" * 64, action=101
-        )
+        AuditEvent.objects.filter(pk=event.pk).update(action=101)
+
+
+def test_update_of_a_chain_link_is_refused():
+    event = _sealed_event()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        ChainLink.objects.filter(event_id=event.pk).update(hash="f" * 64)
+
+
+def test_delete_of_a_chain_link_is_refused():
+    event = _sealed_event()
+    with (
+        immutability_enforced(),
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+    ):
+        ChainLink.objects.filter(event_id=event.pk).delete()
+    assert ChainLink.objects.filter(event_id=event.pk).exists()
 
 
 def test_delete_is_refused():
@@ -71,6 +86,19 @@ def test_truncate_is_refused_on_postgres():
     assert AuditEvent.objects.exists()
 
 
+@pytest.mark.postgres
+def test_truncate_of_chain_links_is_refused_on_postgres():
+    _sealed_event()
+    with (
+        immutability_enforced(),
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE audit_chainlink")
+    assert ChainLink.objects.exists()
+
+
 def test_raw_sql_update_is_refused_too():
     event = _sealed_event()
     with (
@@ -78,4 +106,6 @@ def test_raw_sql_update_is_refused_too():
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute("UPDATE audit_auditevent SET hash = %s WHERE id = %s", ["f" * 64, event.pk])
+        cursor.execute(
+            "UPDATE audit_auditevent SET actor_label = %s WHERE id = %s", ["mallory", event.pk]
+        )

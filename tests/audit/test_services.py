@@ -10,7 +10,7 @@ from audit.actions import AuditAction
 from audit.actors import Actor, ActorType
 from audit.chain import pending_count
 from audit.context import audit_context
-from audit.models import AuditEvent
+from audit.models import AuditEvent, PendingEvent
 from audit.services import audit_record
 
 
@@ -60,6 +60,14 @@ def test_record_rolls_back_with_the_business_transaction():
     with pytest.raises(RuntimeError):
         failing_business_change()
     assert not AuditEvent.objects.exists()
+    assert not PendingEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_record_queues_the_event_for_sealing_in_the_same_transaction():
+    event = _view(None)
+    assert list(PendingEvent.objects.values_list("event_id", flat=True)) == [event.id]
+    assert pending_count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -66,10 +66,48 @@ def test_verify_reports_pending_tail(worm_dir):
 tamper = pytest.mark.postgres
 
 
+GUARDED = ("audit_auditevent", "audit_chainlink")
+
+
+def _triggers(state: str) -> None:
+    for table in GUARDED:
+        _sql(f"ALTER TABLE {table} {state} TRIGGER USER")
+
+
+def _event_of(seq: int) -> str:
+    """SQL for the id of the event at `seq`."""
+    return f"(SELECT event_id FROM audit_chainlink WHERE seq = {int(seq)})"
+
+
+def _event_id_at(seq: int) -> int:
+    from audit.models import ChainLink
+
+    return ChainLink.objects.get(seq=seq).event_id
+
+
+def _delete_events_from(seq: int) -> None:
+    """What an attacker removing events from the chain does: their rows and their links."""
+    _sql(
+        "DELETE FROM audit_auditevent WHERE id IN "
+        f"(SELECT event_id FROM audit_chainlink WHERE seq >= {int(seq)})"
+    )
+    _sql(f"DELETE FROM audit_chainlink WHERE seq >= {int(seq)}")
+
+
+def _insert_forged_event(*, seq: int, ts, prev_hash: str, digest: str) -> None:
+    _sql(
+        "WITH e AS (INSERT INTO audit_auditevent (ts, actor_type, actor_label, action, "
+        "resource_type, detail) VALUES (%s, 'system', 'forger', 104, 'clinic.patient', '{}') "
+        "RETURNING id) INSERT INTO audit_chainlink (seq, event_id, prev_hash, hash) "
+        "SELECT %s, id, %s, %s FROM e",
+        [ts, seq, prev_hash, digest],
+    )
+
+
 @pytest.fixture
 def tampered(worm_dir):
     _chain_with_checkpoints()
-    _sql("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+    _triggers("DISABLE")
     return worm_dir
 
 
@@ -84,39 +122,76 @@ def _fails(kind: FailureKind, seq: int) -> None:
 
 @tamper
 def test_changed_field_of_a_middle_event_is_found(tampered):
-    _sql("UPDATE audit_auditevent SET actor_label = 'mallory' WHERE seq = 15")
+    _sql(f"UPDATE audit_auditevent SET actor_label = 'mallory' WHERE id = {_event_of(15)}")
+    _fails(FailureKind.HASH_MISMATCH, 15)
+
+
+@tamper
+def test_changed_link_hash_of_a_middle_event_is_found(tampered):
+    _sql("UPDATE audit_chainlink SET hash = repeat('b', 64) WHERE seq = 15")
     _fails(FailureKind.HASH_MISMATCH, 15)
 
 
 @tamper
 def test_deleted_middle_event_is_found(tampered):
-    _sql("DELETE FROM audit_auditevent WHERE seq = 15")
+    _sql(f"DELETE FROM audit_auditevent WHERE id = {_event_of(15)}")
+    _sql("DELETE FROM audit_chainlink WHERE seq = 15")
     _fails(FailureKind.SEQ_GAP, 15)
 
 
 @tamper
+def test_deleted_event_row_behind_its_link_is_found(tampered):
+    _sql(f"DELETE FROM audit_auditevent WHERE id = {_event_of(15)}")
+    _fails(FailureKind.EVENT_MISSING, 15)
+
+
+@tamper
+def test_deleted_link_of_a_middle_event_is_found(tampered):
+    _sql("DELETE FROM audit_chainlink WHERE seq = 15")
+    _fails(FailureKind.SEQ_GAP, 15)
+
+
+@tamper
+def test_event_slipped_in_outside_the_chain_is_found(tampered):
+    _sql(
+        "INSERT INTO audit_auditevent (ts, actor_type, actor_label, action, resource_type, "
+        "detail) VALUES (now(), 'system', 'forger', 104, 'clinic.patient', '{}')"
+    )
+    _fails(FailureKind.UNCHAINED_EVENT, 0)
+
+
+@tamper
 def test_deleted_last_events_are_found_through_the_checkpoint(tampered):
-    _sql("DELETE FROM audit_auditevent WHERE seq > 25")
+    _delete_events_from(26)
     _fails(FailureKind.CHECKPOINT_TRUNCATED, 29)
 
 
 @tamper
 def test_swapped_events_are_found(tampered):
-    _sql("UPDATE audit_auditevent SET seq = -1 WHERE seq = 12")
-    _sql("UPDATE audit_auditevent SET seq = 12 WHERE seq = 13")
-    _sql("UPDATE audit_auditevent SET seq = 13 WHERE seq = -1")
+    _sql("UPDATE audit_chainlink SET seq = -1 WHERE seq = 12")
+    _sql("UPDATE audit_chainlink SET seq = 12 WHERE seq = 13")
+    _sql("UPDATE audit_chainlink SET seq = 13 WHERE seq = -1")
+    _fails(FailureKind.HASH_MISMATCH, 12)
+
+
+@tamper
+def test_swapped_event_rows_under_their_links_are_found(tampered):
+    twelve = _event_id_at(12)
+    thirteen = _event_id_at(13)
+    _sql("UPDATE audit_chainlink SET event_id = -1 WHERE seq = 12")
+    _sql("UPDATE audit_chainlink SET event_id = %s WHERE seq = 13", [twelve])
+    _sql("UPDATE audit_chainlink SET event_id = %s WHERE seq = 12", [thirteen])
     _fails(FailureKind.HASH_MISMATCH, 12)
 
 
 @tamper
 def test_consistent_rewrite_of_the_whole_table_is_found_through_the_checkpoint(tampered):
     from audit.chain import GENESIS_HASH, canonical_bytes
-
-    _sql("UPDATE audit_auditevent SET actor_label = 'rewritten'")
     from audit.models import AuditEvent
 
+    _sql("UPDATE audit_auditevent SET actor_label = 'rewritten'")
     prev = GENESIS_HASH
-    for event in AuditEvent.objects.order_by("seq"):
+    for event in AuditEvent.objects.select_related("link").order_by("link__seq"):
         body = canonical_bytes(
             seq=event.seq,
             prev_hash=prev,
@@ -134,7 +209,7 @@ def test_consistent_rewrite_of_the_whole_table_is_found_through_the_checkpoint(t
         )
         digest = link_hash(prev, body)
         _sql(
-            "UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE seq = %s",
+            "UPDATE audit_chainlink SET prev_hash = %s, hash = %s WHERE seq = %s",
             [prev, digest, event.seq],
         )
         prev = digest
@@ -144,14 +219,14 @@ def test_consistent_rewrite_of_the_whole_table_is_found_through_the_checkpoint(t
 
 @tamper
 def test_forged_event_forking_from_an_existing_hash_is_found(tampered):
-    from audit.models import AuditEvent
+    from audit.models import ChainLink
 
-    fork_point = AuditEvent.objects.get(seq=20)
-    _sql(
-        "INSERT INTO audit_auditevent (seq, ts, actor_type, actor_label, action, resource_type, "
-        "detail, prev_hash, hash) VALUES (31, now(), 'system', 'forger', 104, 'clinic.patient', "
-        "'{}', %s, %s)",
-        [fork_point.hash, hashlib.sha256(b"forged").hexdigest()],
+    fork_point = ChainLink.objects.get(seq=20)
+    _insert_forged_event(
+        seq=31,
+        ts="2026-01-01T00:00:00Z",
+        prev_hash=fork_point.hash,
+        digest=hashlib.sha256(b"forged").hexdigest(),
     )
     result = chain_verify()
     assert result.failure.seq == 31
@@ -161,10 +236,10 @@ def test_forged_event_forking_from_an_existing_hash_is_found(tampered):
 @tamper
 def test_forged_event_with_a_correct_hash_but_a_fork_link_is_found(tampered):
     from audit.chain import canonical_bytes
-    from audit.models import AuditEvent
+    from audit.models import AuditEvent, ChainLink
 
-    fork_point = AuditEvent.objects.get(seq=20)
-    latest = AuditEvent.objects.get(seq=30)
+    fork_point = ChainLink.objects.get(seq=20)
+    latest = AuditEvent.objects.get(link__seq=30)
     body = canonical_bytes(
         seq=31,
         prev_hash=fork_point.hash,
@@ -180,11 +255,8 @@ def test_forged_event_with_a_correct_hash_but_a_fork_link_is_found(tampered):
         request_id=None,
         ip=None,
     )
-    _sql(
-        "INSERT INTO audit_auditevent (seq, ts, actor_type, actor_label, action, resource_type, "
-        "detail, prev_hash, hash) VALUES (31, %s, 'system', 'forger', 104, 'clinic.patient', "
-        "'{}', %s, %s)",
-        [latest.ts, fork_point.hash, link_hash(fork_point.hash, body)],
+    _insert_forged_event(
+        seq=31, ts=latest.ts, prev_hash=fork_point.hash, digest=link_hash(fork_point.hash, body)
     )
     _fails(FailureKind.BROKEN_LINK, 31)
 
@@ -194,7 +266,7 @@ def test_older_checkpoint_restored_in_place_of_the_newest_is_found(tampered):
     folder = tampered / "audit-checkpoints"
     newest = folder / "00000000000000000029.checkpoint"
     older = folder / "00000000000000000019.checkpoint"
-    _sql("DELETE FROM audit_auditevent WHERE seq > 19")  # roll the chain back to the older head
+    _delete_events_from(20)  # roll the chain back to the older head
     os.chmod(newest, stat.S_IWUSR | stat.S_IRUSR)
     newest.write_bytes(older.read_bytes())
     _fails(FailureKind.CHECKPOINT_NAME, 19)
@@ -218,9 +290,9 @@ def parallel_chain(worm_dir, monkeypatch):
     monkeypatch.setattr(verify, "PARALLEL_MIN_EVENTS", 0)
     record_events(40)
     chain_integrate()
-    _sql("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+    _triggers("DISABLE")
     yield
-    _sql("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+    _triggers("ENABLE")
 
 
 @pytest.mark.postgres
@@ -238,12 +310,21 @@ def test_parallel_ranges_verify_like_one_loop(parallel_chain):
 @pytest.mark.parametrize(
     ("tamper", "kind", "seq"),
     [
-        ("UPDATE audit_auditevent SET actor_label = 'mallory' WHERE seq = 30", "HASH_MISMATCH", 30),
-        ("UPDATE audit_auditevent SET actor_label = 'mallory' WHERE seq = 5", "HASH_MISMATCH", 5),
-        ("DELETE FROM audit_auditevent WHERE seq = 20", "SEQ_GAP", 20),  # end of the 1st range
-        ("DELETE FROM audit_auditevent WHERE seq = 21", "SEQ_GAP", 21),  # start of the 2nd
         (
-            "UPDATE audit_auditevent SET prev_hash = repeat('a', 64) WHERE seq = 21",
+            f"UPDATE audit_auditevent SET actor_label = 'mallory' WHERE id = {_event_of(30)}",
+            "HASH_MISMATCH",
+            30,
+        ),
+        (
+            f"UPDATE audit_auditevent SET actor_label = 'mallory' WHERE id = {_event_of(5)}",
+            "HASH_MISMATCH",
+            5,
+        ),
+        ("DELETE FROM audit_chainlink WHERE seq = 20", "SEQ_GAP", 20),  # end of the 1st range
+        ("DELETE FROM audit_chainlink WHERE seq = 21", "SEQ_GAP", 21),  # start of the 2nd
+        (f"DELETE FROM audit_auditevent WHERE id = {_event_of(21)}", "EVENT_MISSING", 21),
+        (
+            "UPDATE audit_chainlink SET prev_hash = repeat('a', 64) WHERE seq = 21",
             "HASH_MISMATCH",
             21,
         ),
