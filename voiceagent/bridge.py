@@ -24,7 +24,6 @@ import contextlib
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -87,7 +86,9 @@ class _Playout:
         self.sent_ms: dict[str, float] = {}  # per assistant item: audio sent to Twilio
         self.order: list[str] = []  # items in the order their audio was sent
         self.unmarked_ms = 0.0
-        self.pending: deque[tuple[str, str, float]] = deque()  # (mark name, item, end ms)
+        # (mark name, item, end ms); a list, not a deque: rarely more than a few entries, and
+        # an empty deque costs a 64-slot block per call.
+        self.pending: list[tuple[str, str, float]] = []
         # The playhead: at `anchor_time` Twilio was playing `anchor_item` at `anchor_ms`.
         self.anchor_item: str | None = None
         self.anchor_ms = 0.0
@@ -120,14 +121,12 @@ class _Playout:
 
     def on_echo(self, name: str, now: float) -> bool:
         """Twilio played up to mark `name`; False if it is not one we are waiting for."""
-        if not any(pending[0] == name for pending in self.pending):
-            return False
-        while self.pending:
-            mark, item_id, end_ms = self.pending.popleft()
+        for index, (mark, item_id, end_ms) in enumerate(self.pending):
             if mark == name:
+                del self.pending[: index + 1]
                 self.anchor_item, self.anchor_ms, self.anchor_time = item_id, end_ms, now
                 return True
-        return True
+        return False
 
     def played_ms(self, item_id: str, now: float) -> float:
         """Estimated ms of `item_id` the caller has heard (clock since the last echo, bounded)."""
@@ -200,9 +199,15 @@ class CallBridge:
             None  # (action, reason) after the next response
         )
         self._action_mark: str | None = None
-        self._action_mark_echoed = asyncio.Event()
-        self._records: asyncio.Queue = asyncio.Queue()
+        # Per-call state is kept small (hundreds of calls share a process): the hand-off event
+        # exists only once a hand-off is pending, records queue only while writes are pending,
+        # and the timers are one timer handle, not a sleeping task.
+        self._action_mark_echoed: asyncio.Event | None = None
+        self._records: list[Awaitable[Any]] = []
         self._record_task: asyncio.Task | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_task: asyncio.Task | None = None
+        self._records_closed = False
         self._closed = False
         self._twilio_open = True
 
@@ -219,9 +224,9 @@ class CallBridge:
             return
         self.state = "live"
         logger.info("voice.bridge.live call_sid=%s provider=%s", self.call_sid, self.provider)
-        self._record_task = self._spawn(self._record_worker())
         self._spawn(self._realtime_reader())
-        self._spawn(self._timers())
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_at(loop.time() + self.limits.tick_seconds, self._tick)
         self._enqueue_record(self.services.connected(provider=self.provider))
         if self.greet:
             await self._realtime_send({"type": "response.create"})
@@ -233,6 +238,8 @@ class CallBridge:
         self._closed = True
         self._twilio_open = False
         self.outcome = self.outcome or outcome
+        if self._timer is not None:
+            self._timer.cancel()
         current = asyncio.current_task()
         records = self._record_task
         workers = [t for t in self._tasks if t is not current and t is not records]
@@ -250,12 +257,16 @@ class CallBridge:
             if self.session is not None:
                 await self.session.close()
             # Let queued transcript writes land before the call record is closed.
-            if records is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._records.join(), timeout=5)
+            records = self._record_task
+            if records is not None and not records.done():
+                await asyncio.wait({records}, timeout=5)
                 records.cancel()
                 with contextlib.suppress(BaseException):
                     await records
+            self._records_closed = True
+            for coro in self._records:  # not written within the bound: dropped, as before
+                getattr(coro, "close", lambda: None)()
+            self._records.clear()
             try:
                 await self.services.finish(outcome=self.outcome)
             except Exception as exc:
@@ -296,7 +307,7 @@ class CallBridge:
     async def on_mark(self, name: str) -> None:
         """Twilio played our audio up to this mark."""
         self.playout.on_echo(name, time.monotonic())
-        if name == self._action_mark:
+        if name == self._action_mark and self._action_mark_echoed is not None:
             self._action_mark_echoed.set()
 
     async def on_dtmf(self, digit: str) -> None:
@@ -485,7 +496,7 @@ class CallBridge:
         if self._pending_action is not None and self._action_mark is None:
             # The model has spoken its hand-off or goodbye line: act once the caller heard it.
             self._action_mark = f"action-{self.playout.seq + 1}"
-            self._action_mark_echoed.clear()
+            self._action_mark_echoed = asyncio.Event()
             if self._twilio_open:
                 await self._send_twilio(frames.build_mark(self.stream_sid, self._action_mark))
             self._spawn(self._after_action_mark())
@@ -496,11 +507,14 @@ class CallBridge:
             await self._realtime_send({"type": "response.create"})
 
     async def _after_action_mark(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._action_mark_echoed.wait(), HANDOFF_TIMEOUT_S)
+        echoed = self._action_mark_echoed
+        if echoed is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(echoed.wait(), HANDOFF_TIMEOUT_S)
         action, reason = self._pending_action or ("", "")
         self._pending_action = None
         self._action_mark = None
+        self._action_mark_echoed = None
         if action == "transfer":
             await self._transfer(reason=reason or "caller_request", say=None)
         elif action == "end_call":
@@ -559,35 +573,41 @@ class CallBridge:
             await self._close_twilio()
 
     # -- timers and records ------------------------------------------------------------
-    async def _timers(self) -> None:
-        while True:
-            await asyncio.sleep(self.limits.tick_seconds)
-            now = time.monotonic()
-            if self.state != "live":
-                continue
-            if now - self.started_at >= self.limits.max_call_seconds:
-                logger.info("voice.bridge.max_length call_sid=%s", self.call_sid)
-                await self._clear_twilio()
-                await self._transfer(
-                    reason="other",
-                    say="We have reached the time limit for this call. Let me put you through to our team.",
-                )
-                continue
-            speaking = any(
-                self.playout.played_ms(i, now) < self.playout.sent_ms[i] for i in self.playout.order
-            )
-            if speaking or self._tool_tasks or now - self.last_activity < self.limits.idle_seconds:
-                continue
-            self.last_activity = now
-            self.idle_prompts += 1
-            if self.idle_prompts == 1:
-                logger.info("voice.bridge.idle_prompt call_sid=%s", self.call_sid)
-                await self._realtime_send(
+    def _tick(self) -> None:
+        """Every tick_seconds: the maximum call length and the idle caller (a timer callback)."""
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_at(loop.time() + self.limits.tick_seconds, self._tick)
+        if self.state != "live" or (self._timer_task is not None and not self._timer_task.done()):
+            return  # one timer action at a time, as when the timers were one loop
+        now = time.monotonic()
+        if now - self.started_at >= self.limits.max_call_seconds:
+            logger.info("voice.bridge.max_length call_sid=%s", self.call_sid)
+            self._timer_task = self._spawn(self._max_length_reached())
+            return
+        speaking = any(
+            self.playout.played_ms(i, now) < self.playout.sent_ms[i] for i in self.playout.order
+        )
+        if speaking or self._tool_tasks or now - self.last_activity < self.limits.idle_seconds:
+            return
+        self.last_activity = now
+        self.idle_prompts += 1
+        if self.idle_prompts == 1:
+            logger.info("voice.bridge.idle_prompt call_sid=%s", self.call_sid)
+            self._timer_task = self._spawn(
+                self._realtime_send(
                     {"type": "response.create", "response": {"instructions": IDLE_PROMPT}}
                 )
-            else:
-                logger.info("voice.bridge.idle_hangup call_sid=%s", self.call_sid)
-                await self._hang_up(outcome="abandoned")
+            )
+        else:
+            logger.info("voice.bridge.idle_hangup call_sid=%s", self.call_sid)
+            self._timer_task = self._spawn(self._hang_up(outcome="abandoned"))
+
+    async def _max_length_reached(self) -> None:
+        await self._clear_twilio()
+        await self._transfer(
+            reason="other",
+            say="We have reached the time limit for this call. Let me put you through to our team.",
+        )
 
     def _transcript(self, role: str, text: Any) -> None:
         if isinstance(text, str) and text.strip():
@@ -597,12 +617,18 @@ class CallBridge:
             self._enqueue_record(self.services.transcript(role=role, text=text))
 
     def _enqueue_record(self, coro: Awaitable[Any]) -> None:
-        self._records.put_nowait(coro)
+        if self._records_closed:
+            getattr(coro, "close", lambda: None)()
+            return
+        self._records.append(coro)
+        if self._record_task is None or self._record_task.done():
+            self._record_task = self._spawn(self._record_worker())
 
     async def _record_worker(self) -> None:
-        """Writes records in order, off the audio path."""
-        while True:
-            coro = await self._records.get()
+        """Writes records in order, off the audio path; ends when none are pending."""
+        records = self._records
+        while records:
+            coro = records.pop(0)
             try:
                 await coro
             except Exception as exc:
@@ -611,8 +637,6 @@ class CallBridge:
                     self.call_sid,
                     type(exc).__name__,
                 )
-            finally:
-                self._records.task_done()
 
     async def _realtime_send(self, event: dict[str, Any]) -> None:
         if self.session is None:
