@@ -283,6 +283,7 @@ class ModelConnection(asyncio.Protocol):
             )
         elif kind == "conversation.item.truncate":
             server.truncation_by_call[str(self.call_index)] = event["audio_end_ms"]
+            server.truncated_item_by_call[str(self.call_index)] = event["item_id"]
             self.send_event(
                 {
                     "type": "conversation.item.truncated",
@@ -383,6 +384,7 @@ class LeanRealtimeServer:
         self.validated = 0
         self.invalid_events: list[str] = []
         self.truncation_by_call: dict[str, int] = {}
+        self.truncated_item_by_call: dict[str, str] = {}
         self.speech_started_ns: dict[str, int] = {}
         self.closed_ns: dict[str, int] = {}
         self.recording = True
@@ -404,6 +406,7 @@ class LeanRealtimeServer:
             "inbound_latency_ns": self.inbound_latency_ns,
             "audio_anomalies": self.anomalies,
             "truncation_by_call": self.truncation_by_call,
+            "truncated_item_by_call": self.truncated_item_by_call,
             "speech_started_ns": self.speech_started_ns,
             "closed_ns": self.closed_ns,
         }
@@ -747,7 +750,12 @@ class Driver:
             if started and call.clears:
                 clear_ms.append((call.clears[0] - started) / 1e6)
             if key in stats["truncation_by_call"] and call.played_at_clear_ms:
-                heard_in_item = call.played_at_clear_ms[0] - ITEM_FRAMES * 20
+                # Audio heard of the item the bridge truncated: the first item is whole
+                # (ITEM_FRAMES frames), so the second starts at its end. Under heavy lag the
+                # caller may still be hearing the first item when the barge-in comes.
+                item = stats["truncated_item_by_call"].get(key)
+                start_ms = {"item_b0": 0, "item_b1": ITEM_FRAMES * 20}.get(item, ITEM_FRAMES * 20)
+                heard_in_item = call.played_at_clear_ms[0] - start_ms
                 truncate_error.append(abs(stats["truncation_by_call"][key] - heard_in_item))
         close_ms = [
             (after["closed_ns"][key] - hung) / 1e6
