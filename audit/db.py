@@ -173,8 +173,14 @@ def prepared_cursor(connection: Any) -> Any:
         _prepared_cursor_class = PreparedCursor
     connection.ensure_connection()
     connection.validate_thread_sharing()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django sets None, under which psycopg ignores prepare=True. A threshold no query
+        # reaches keeps automatic preparation off for everything else (Django's own cursors
+        # bind client-side and never prepare anyway) while ours is prepared when it asks.
+        raw.prepare_threshold = 2**31 - 1
     with connection.wrap_database_errors:
-        cursor = _prepared_cursor_class(connection.connection)
+        cursor = _prepared_cursor_class(raw)
     if connection.queries_logged:
         return connection.make_debug_cursor(cursor)
     return connection.make_cursor(cursor)
