@@ -247,19 +247,22 @@ def _find_in_window(
         and (pieces is words or not _SPELLING_LETTERS.isdisjoint(words))
         and _count(pieces, hits, _LETTER) >= 2
     ):
-        _find_spelled(lower, found, pos, endpos)
+        letters = [w for w in hits if _GATE_BITS[w] & _LETTER]
+        _find_spelled(lower, found, pos, endpos, marked, letters)
     # A name needs a strong cue ("my name is", "Mr"), a softer cue ("this is") before a
     # lexicon given name or a capitalised word, or a lexicon word written capitalised.
     if bits & (_LOOSE | _NAME_TRIGGER | _LEXICON):
         caps: list[re.Match[str]] | None = None
         run_names = bits & _LOOSE or (bits & _NAME_TRIGGER and bits & _WEAK_FIRST)
-        if not run_names and bits & _NAME_TRIGGER:
+        # Else a capitalised word must follow a cue or be a lexicon word itself (no capital
+        # letter at all: neither).
+        if not run_names and text[pos:endpos] != lower[pos:endpos]:
             caps = list(CAP_WORD_RE.finditer(text, pos, endpos))
-            run_names = len(lower) != len(text) or any(
-                _after_word(lower, m.start(), pos) for m in caps
+            run_names = (
+                len(lower) != len(text)  # offsets of text and lower differ: let it look
+                or (bits & _NAME_TRIGGER and any(_after_word(lower, m.start(), pos) for m in caps))
+                or (bits & _LEXICON and any(m.group().lower() in _LEXICON_WORDS for m in caps))
             )
-        if not run_names and bits & _LEXICON:
-            run_names = _capitalised(text, lower, hits, pos, endpos)
         if run_names:
             cue_words = [w for w in hits if _GATE_BITS[w] & (_NAME_TRIGGER | _LOOSE)]
             _find_names(text, lower, found, pos, endpos, cue_words, caps)
@@ -285,20 +288,6 @@ def _count(pieces: list[str], hits: frozenset[str], bit: int) -> int:
                 return 2
             first = word
     return pieces.count(first) if first else 0
-
-
-def _capitalised(text: str, lower: str, hits: frozenset[str], pos: int, endpos: int) -> bool:
-    """Does a lexicon word among the window's words start with a capital somewhere in it?"""
-    if len(lower) != len(text):
-        return True  # offsets of text and lower differ: cannot tell, let the detector look
-    for word in hits:
-        if _GATE_BITS[word] & _LEXICON:
-            at = lower.find(word, pos, endpos)
-            while at != -1:
-                if text[at].isupper():
-                    return True
-                at = lower.find(word, at + 1, endpos)
-    return False
 
 
 _VOCAB_RE: Final = re.compile(r"[a-z']+")
@@ -361,6 +350,7 @@ _GATE_BITS: Final = _gate_bits()
 _GATE_WORDS: Final = frozenset(_GATE_BITS)
 _FIRST_NAMES: Final = first_names()
 _LAST_NAMES: Final = last_names()
+_LEXICON_WORDS: Final = _FIRST_NAMES | _LAST_NAMES
 
 
 def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
@@ -783,8 +773,11 @@ def _word_back(lower: str, lo: int, pos: int) -> int:
     return start if start < end else -1
 
 
-def _find_spelled(lower: str, out: list[Hit], pos: int, endpos: int) -> None:
-    for m in SPELLED_RE.finditer(lower, pos, endpos):
+def _find_spelled(
+    lower: str, out: list[Hit], pos: int, endpos: int, marked: str, single: list[str]
+) -> None:
+    """Spelled names and ids; `marked` and the single letters present as in the gate."""
+    for m in _spellings(lower, pos, endpos, marked, single):
         letters = sum(1 for ch in m.group() if ch.isalpha())
         said = m.group()
         # "i a" and "a b" are speech; three letters, or a phonetic hint, are spelling.
@@ -794,6 +787,35 @@ def _find_spelled(lower: str, out: list[Hit], pos: int, endpos: int) -> None:
             continue  # "d o b", "s s n": the caller spelled a label, not a name
         kind = KIND_MRN if _cue(lower, m.start()) == "mrn" else KIND_NAME
         out.append((m.start(), m.end(), kind))
+
+
+def _spellings(
+    lower: str, pos: int, endpos: int, marked: str, letters: list[str]
+) -> list[re.Match[str]]:
+    """What SPELLED_RE.finditer(lower, pos, endpos) finds, tried only at single letters.
+
+    A spelling starts at a letter standing alone, which in the gate's `marked` window (every
+    character but [a-z'] a blank or control character) sits between two of them.
+    """
+    if not marked:
+        return list(SPELLED_RE.finditer(lower, pos, endpos))
+    padded = " " + marked + " "
+    starts: list[int] = []
+    for letter in letters:
+        at = padded.find(" " + letter + " ")
+        while at != -1:
+            starts.append(pos + at)
+            at = padded.find(" " + letter + " ", at + 2)
+    starts.sort()
+    found: list[re.Match[str]] = []
+    free = pos
+    for start in starts:
+        if start >= free:
+            m = SPELLED_RE.match(lower, start, endpos)
+            if m is not None:
+                found.append(m)
+                free = m.end()
+    return found
 
 
 _SPELLED_ABBREVIATION_RE: Final = re.compile(r"(?:d\W+o\W+b|s\W+s\W+n|m\W+r\W+n|i\W+d)\W*")
@@ -991,8 +1013,11 @@ def merge_spans(spans: "Sequence[Hit]", text: str) -> list[Span]:
     """Sort and merge overlapping spans (and touching ones of one kind) into disjoint spans."""
     if not spans:
         return []
+    if len(spans) == 1:
+        one = spans[0]
+        return [_new_span(Span, (one[0], one[1], one[2]))] if one[1] > one[0] else []
     # Plain (start, end, kind) tuples until the end: a Span is built once per merged span.
-    ordered = sorted(s for s in spans if s[1] > s[0])
+    ordered = sorted([s for s in spans if s[1] > s[0]])
     merged: list[Hit] = []
     for start, end, kind in ordered:
         if merged:
@@ -1013,4 +1038,9 @@ def merge_spans(spans: "Sequence[Hit]", text: str) -> list[Span]:
                 merged[-1] = (prev_start, max(prev_end, end), prev_kind)
                 continue
         merged.append((start, end, kind))
-    return [Span(start, end, kind) for start, end, kind in merged]
+    return [_new_span(Span, hit) for hit in merged]
+
+
+# Span(start, end, kind) runs the NamedTuple's __new__, Python code; tuple.__new__ builds the
+# same Span in C.
+_new_span: Final = tuple.__new__

@@ -435,7 +435,8 @@ EMAIL_DOMAIN_RE = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,2
 
 # Spoken e-mail: "... at gmail dot com"; the local part is collected backwards in Python.
 SPOKEN_EMAIL_DOMAIN_RE = re.compile(
-    r"\b(?:at|@)\s+(?:(?:[a-z0-9\-]+\s+(?:dot|period)\s+){1,3}|[a-z0-9\-]+\.(?:[a-z0-9\-]+\.){0,2})"
+    # (\b(?:at|@), each branch opening with its literal so the C scanner skips to "a" or "@")
+    r"(?:a(?<!\w.)t|@(?<=\w@))\s+(?:(?:[a-z0-9\-]+\s+(?:dot|period)\s+){1,3}|[a-z0-9\-]+\.(?:[a-z0-9\-]+\.){0,2})"
     r"(?:com|net|org|edu|gov|us|io|co|info|biz|me|uk|ca|test)\b"
 )
 PO_BOX_RE = re.compile(r"\bp\.?\s?o\.?\s+box\s+\d{1,8}\b")
