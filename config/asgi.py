@@ -2,8 +2,14 @@
 
 The Twilio media-stream route sits outside the browser-origin validator on purpose:
 Twilio sends no Origin header; it is authenticated by signature and single-use token.
+
+Once the application is built, everything imported so far (Django, the apps, the openai SDK)
+lives as long as the process, so it is frozen out of the cyclic garbage collector: a full
+collection over those ~180 000 objects took 300-400 ms, stalling every live call's audio and
+truncating barge-ins late (see voiceagent's figures). Per-call objects are still collected.
 """
 
+import gc
 import os
 
 from django.conf import settings
@@ -28,3 +34,6 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+
+gc.collect()  # garbage made while importing must not be frozen
+gc.freeze()

@@ -3,11 +3,15 @@
 The SDK reads OPENAI_API_KEY and OPENAI_BASE_URL itself; pointing OPENAI_BASE_URL at a local
 server (http://127.0.0.1:port/v1) redirects the websocket too, which is how tests and benchmarks
 reach the fake realtime server. Keyword arguments override them (tests pass websocket_base_url).
+
+The SDK's realtime resources and event types are imported here, at startup, not at the first
+call: config.asgi freezes what is loaded by then out of the garbage collector's full passes.
 """
 
 from typing import Any
 
 from openai import AsyncOpenAI, OpenAIError
+from openai.resources.realtime import realtime as _sdk_realtime  # noqa: F401 -- see below
 
 from voiceagent.realtime.base import (
     WEBSOCKET_OPTIONS,
