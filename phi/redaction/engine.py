@@ -329,7 +329,7 @@ def _gate_bits() -> dict[str, int]:
         (("ninety",), _NINETY),
         (STREET_WORDS, _STREET),
         (("at",), _AT),
-        (("dot",), _DOT),
+        (("dot", "period"), _DOT),
         (EMAIL_TLDS, _TLD),
         (_SPELLING_LETTERS, _SPELLING),
         (LOOSE_TRIGGER_WORDS, _LOOSE),
