@@ -125,6 +125,21 @@ def _plain_insert() -> None:
         )
 
 
+def _plain_insert_prepared() -> None:
+    """The baseline INSERT through the same driver path as audit_record's (Postgres)."""
+    from django.db import connection
+
+    from audit.db import prepared_cursor
+
+    if connection.vendor != "postgresql":
+        return _plain_insert()
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(
+            f"INSERT INTO bench_plain ({COLS}) VALUES ({', '.join(['%s'] * 11)})", _values()
+        )
+    return None
+
+
 def _locked_chain_insert() -> None:
     """The alternative: lock, read head, hash, insert, all inside the business transaction."""
     from django.db import connection, transaction
@@ -237,18 +252,25 @@ def _throughput_rows(vendor: str) -> tuple[list[dict], dict]:
     modes = ("on_commit", "background", "integrator")
     for writers in writer_counts:
         per_writer = EVENTS_1 if writers == 1 else EVENTS_PER_WRITER_8
-        rates: dict[str, list[float]] = {"baseline": [], **{m: [] for m in modes}}
-        ratios: dict[str, list[float]] = {m: [] for m in modes}
+        rates: dict[str, list[float]] = {"baseline": [], "prepared": [], **{m: [] for m in modes}}
+        ratios: dict[str, list[float]] = {m: [] for m in ("prepared", *modes)}
+        # The same ratio against the plain INSERT sent the way audit_record sends its own
+        # (server-bound and prepared), so the driver path is like for like too.
+        prepared_ratios: dict[str, list[float]] = {m: [] for m in modes}
         lags: dict[str, list[float]] = {m: [] for m in modes}
         problems: dict[str, list[str]] = {m: [] for m in modes}
         for _ in range(ROUNDS):
             _recreate_tables()
             baseline = _run_writers(writers, per_writer, _plain_insert)
             rates["baseline"].append(baseline)
+            prepared = _run_writers(writers, per_writer, _plain_insert_prepared)
+            rates["prepared"].append(prepared)
+            ratios["prepared"].append(prepared / baseline)
             for mode in modes:
                 rate, mode_lags, problem = _chained_run(mode, writers, per_writer)
                 rates[mode].append(rate)
                 ratios[mode].append(rate / baseline)
+                prepared_ratios[mode].append(rate / prepared)
                 lags[mode].extend(mode_lags)
                 if problem:
                     problems[mode].append(problem)
@@ -263,6 +285,19 @@ def _throughput_rows(vendor: str) -> tuple[list[dict], dict]:
                 "forks": "-",
             }
         )
+        if vendor == "postgresql":
+            rows.append(
+                {
+                    "measure": "append",
+                    "writers": writers,
+                    "design": "unchained INSERT, prepared (2nd baseline)",
+                    "events_per_s": round(statistics.median(rates["prepared"])),
+                    "vs_unchained": round(statistics.median(ratios["prepared"]), 2),
+                    "vs_min": round(min(ratios["prepared"]), 2),
+                    "vs_prepared": 1.0,
+                    "forks": "-",
+                }
+            )
         if vendor == "postgresql":
             # The alternative, once and with fewer events: it is an order of magnitude slower.
             _recreate_tables()
@@ -290,6 +325,9 @@ def _throughput_rows(vendor: str) -> tuple[list[dict], dict]:
                     "events_per_s": round(statistics.median(rates[mode])),
                     "vs_unchained": round(statistics.median(ratios[mode]), 2),
                     "vs_min": round(min(ratios[mode]), 2),
+                    "vs_prepared": round(statistics.median(prepared_ratios[mode]), 2)
+                    if vendor == "postgresql"
+                    else "-",
                     "forks": "; ".join(problems[mode]) or 0,
                     "lag_p50_ms": round(statistics.median(ordered), 1) if ordered else "-",
                     "lag_p99_ms": round(p99, 1),
