@@ -200,14 +200,19 @@ def _find_in_window(
     # Gates: one cheap pass collects the window's words, and each detector runs only when its
     # trigger words occur. Most utterances ("okay, Thursday works") skip most detectors.
     window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
-    if window.isascii() and len(lower) == len(text):
+    marked = ""
+    if len(lower) == len(text):
         # The same words in C without the regex engine: one byte table keeps [a-z'] and
         # turns every other byte into whitespace (digits into \x1f, which split() also skips).
-        marked = window.encode("ascii").translate(_WORD_BYTES).decode("ascii")
+        # (encode() itself says whether the window is ASCII: cheaper than asking isascii().)
+        try:
+            marked = window.encode("ascii").translate(_WORD_BYTES).decode("ascii")
+        except UnicodeEncodeError:
+            marked = ""
+    if marked or not window:
         words = marked.split()
         has_digit = "\x1f" in marked
     else:
-        marked = ""
         words = _VOCAB_RE.findall(lower, pos, endpos)
         has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
     # One C-level intersection with every gate word; the few words found say which gates open.
@@ -216,8 +221,9 @@ def _find_in_window(
     if "'" in window:
         # The patterns' word boundaries also fall at an apostrophe ("'five'", "st's", "i've"):
         # the gates look at the pieces between apostrophes too.
+        # (and what follows each apostrophe whole: "this'i'm" holds the cue "i'm")
         pieces = " ".join(words).replace("'", " ").split()
-        hits = hits | _GATE_WORDS.intersection(pieces)
+        hits = hits | _GATE_WORDS.intersection(pieces) | _GATE_WORDS.intersection(_tails(words))
     bits = 0
     for word in hits:
         bits |= _GATE_BITS[word]
@@ -277,6 +283,17 @@ def _after_word(lower: str, at: int, pos: int) -> bool:
     while k > pos and lower[k - 1] in _CUE_TAIL:
         k -= 1
     return pos < k < at and lower[k - 1] in _WORD_END
+
+
+def _tails(words: list[str]) -> list[str]:
+    """What follows each apostrophe inside the words, to the word's end."""
+    tails: list[str] = []
+    for word in words:
+        at = word.find("'")
+        while at != -1:
+            tails.append(word[at + 1 :])
+            at = word.find("'", at + 1)
+    return tails
 
 
 def _count(pieces: list[str], hits: frozenset[str], bit: int) -> int:
@@ -379,7 +396,9 @@ def _cue(lower: str, start: int) -> str | None:
         else _CUE_SPLIT_RE.findall(before)
     )
     for i in range(len(words) - 1, -1, -1):
-        word = words[i].removesuffix("'s")
+        word = words[i]
+        if "'" in word:
+            word = word.removesuffix("'s")
         kind = CUE_WORDS.get(word)
         if word in CUE_FOLLOWERS:
             before = words[i - 1] if i > 0 else ""

@@ -126,7 +126,7 @@ def _windows(text: str) -> list[tuple[int, int]]:
     return windows
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(texts)
 def test_name_and_email_gates_never_hide_a_detection(text: str) -> None:
     lower = text.lower()
@@ -140,7 +140,7 @@ def test_name_and_email_gates_never_hide_a_detection(text: str) -> None:
     assert engine.merge_spans(gated, text) == engine.merge_spans(ungated, text)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(texts)
 def test_number_tokens_are_the_regex_tokens(text: str) -> None:
     lower = text.lower()
@@ -148,7 +148,7 @@ def test_number_tokens_are_the_regex_tokens(text: str) -> None:
     assert spoken.number_tokens(lower, 0, len(lower)) == expected
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(texts)
 def test_cue_phrases_are_the_regex_matches(text: str) -> None:
     lower = text.lower()
