@@ -154,7 +154,8 @@ _prepared_cursor_class: type | None = None
 
 def prepared_cursor(connection: Any) -> Any:
     """A Django cursor on `connection` (Postgres) whose statements are server-bound and
-    prepared on first use, for the one statement every audited read and write runs.
+    prepared on first use, for the one statement every audited read and write runs (Django's
+    regular cursor while it logs queries).
 
     Django keeps prepared statements off by default so that transaction-mode poolers work;
     this prepares only the audit insert (AUDIT_PREPARED_INSERT, on by default), which halves
@@ -171,6 +172,10 @@ def prepared_cursor(connection: Any) -> Any:
                 return super().execute(query, params, **kwargs)
 
         _prepared_cursor_class = PreparedCursor
+    if connection.queries_logged:
+        # DEBUG or a test capturing queries: Django's own cursor, whose log shows the SQL
+        # (for a prepared statement Django's last_executed_query has none to show).
+        return connection.cursor()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = connection.connection
@@ -181,8 +186,6 @@ def prepared_cursor(connection: Any) -> Any:
         raw.prepare_threshold = 2**31 - 1
     with connection.wrap_database_errors:
         cursor = _prepared_cursor_class(raw)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
     return connection.make_cursor(cursor)
 
 

@@ -1,4 +1,5 @@
-"""The database itself refuses to change or delete audit events (triggers from migration 0002)."""
+"""The database itself refuses to change or delete audit events and chain links (triggers
+from migration 0004); the audit insert is prepared on Postgres."""
 
 from __future__ import annotations
 
@@ -109,3 +110,40 @@ def test_raw_sql_update_is_refused_too():
         cursor.execute(
             "UPDATE audit_auditevent SET actor_label = %s WHERE id = %s", ["mallory", event.pk]
         )
+
+
+@pytest.mark.postgres
+def test_the_audit_insert_is_prepared_once_per_connection_on_postgres():
+    for _ in range(3):
+        audit_record(
+            action=AuditAction.PATIENT_VIEW,
+            actor=None,
+            resource_type="x",
+            resource_id="1",
+            practice_id=None,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%INSERT INTO audit_auditevent%"],
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.postgres
+def test_the_audit_insert_can_be_left_unprepared_for_poolers(settings, monkeypatch):
+    from audit import services
+
+    def must_not_prepare(connection):
+        raise AssertionError("AUDIT_PREPARED_INSERT=False must not prepare the insert")
+
+    monkeypatch.setattr(services, "prepared_cursor", must_not_prepare)
+    settings.AUDIT_PREPARED_INSERT = False
+    event = audit_record(
+        action=AuditAction.PATIENT_VIEW,
+        actor=None,
+        resource_type="x",
+        resource_id="1",
+        practice_id=None,
+    )
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
