@@ -15,17 +15,29 @@ Decisions a reviewer should know:
   are masked only when a cue says what they are ("zip code", "last four of my social").
 - Overlapping detections merge; the merged span takes the most specific kind.
 
-- Long texts with line breaks (transcripts, documents) are gated line by line: each
-  detector runs only on the lines holding its trigger words, while cue look-backs still read
-  the whole text (a cue on the agent's line still labels the caller's number).
+- Gates: each window (the text, or one line of a long text) is split into words once, in C
+  (a byte table and split()), and intersected with every trigger word; a detector runs only
+  when its words occur. A gate is a shortcut, never a rule: a detector it skips would find
+  nothing there (tests/phi/test_redaction_gates.py), so the name detector, for instance, runs
+  on a strong cue, a soft cue before a lexicon given name or after-cue capital, or a lexicon
+  word written capitalised. Where the words say where to look, no regex scans the window:
+  number tokens are read from the split words, cue phrases and spellings are matched only at
+  their trigger words and single letters, a street pattern only when a street word occurs.
+- Long texts with line breaks (transcripts, documents) are gated line by line, while cue
+  look-backs still read the whole text (a cue on the agent's line still labels the caller's
+  number).
 
-Speed (`make bench`, one core; the bench says whether it ran compiled): pure Python about
-3 MB/s utterance by utterance and 4 MB/s on whole transcripts; with the optional mypyc build
-of this module and spoken.py (`make accel`, see accel.py) about 4-5 MB/s and 6 MB/s, against
-14-19 MB/s for a three-regex baseline. Under mypyc about a third of the time is the C regex
-engine scanning for number tokens, cue phrases and capitalised words, and most of the rest is
-object traffic per token (match objects, strings, chunks); 10 MB/s needs those scans and the
-token reading fused into one compiled pass (a hand-written tokenizer), not more gating.
+Speed (`make bench`: one core, medians of rounds in which the engine and a three-regex
+baseline take turns; the machine is shared, so the ratio is the steadier figure). Compiled
+(mypyc, `make accel`, see accel.py): 0.47-0.58 of the baseline's speed utterance by utterance
+(0.38 before the gates above). Measured under load (Dec 2026): 4.2-6.5 MB/s against 8-12 MB/s
+for the baseline, which reaches 14-19 MB/s on a quiet machine, so about 7-9 MB/s there; 5-8
+MB/s on whole transcripts (0.4-0.5 of the baseline's) and 3.8-5 MB/s on a 1 MB document
+(0.3); p99 0.03-0.06 ms per utterance. Pure Python: 0.17-0.26 of the baseline's, about 2-2.7
+MB/s. Compiled, the time is now spread thin: the gate's split and set intersection, the C
+regex engine on the spans it still reads, and allocations and lookups for words, match
+objects, chunks and tuples; a steady 10 MB/s needs the gate and the number reading fused into
+one native pass over the bytes (a hand-written tokenizer), not more Python-level shortcuts.
 
 Invariant: linear time in the input (see patterns.py); nothing here logs the text it reads.
 """
