@@ -45,17 +45,17 @@ realtime sockets open 1 s after       0            0            0
 ====================================  ===========  ===========  ==========================
 
 At 50 calls every target of issue 4 is met, RSS only just (runs on a busy machine gave 1.6-1.9x:
-queues that build up while the process waits for a core stay in its heap). At 200 calls the bare relay itself needs all of one
-core (Daphne 99% CPU, 0.50% per call; its p50 is 39/81 ms, queueing, not relaying), so neither
-can carry 200 calls in real time in one Daphne process here; ours runs at the same CPU per
-call (98% of a core) with a deeper queue. The fakes use 0.6 of the other core. What is left
-above the relay per frame (about 10% at 50 calls) is the bridge's own Python per frame: frame
-validation, dispatch through Channels, playout bookkeeping; marks every 200 ms instead of 100
-ms made no measurable difference. At the 50-call cost per call
-(relay 1.36%, ours 1.49% of a core) 200 calls need 2.7 (relay) or 3.0 (ours) cores of Daphne:
-more than this machine has beside the fakes; elsewhere, several Daphne processes per host.
-A full pass of the garbage collector over the startup heap used to stall all calls for 300-400
-ms (config.asgi now freezes that heap).
+queues that build up while the process waits for a core stay in its heap). At 200 calls the bare
+relay itself needs all of one core (Daphne 99% CPU, 0.50% per call; its p50 is 39/81 ms,
+queueing, not relaying), so neither can carry 200 calls in real time in one Daphne process here;
+ours runs at the same CPU per call (98% of a core) with a deeper queue. The fakes use 0.6 of the
+other core. What is left above the relay per frame (about 10% at 50 calls) is the bridge's own
+Python per frame: frame validation, dispatch through Channels, playout bookkeeping; marks every
+200 ms instead of 100 ms made no measurable difference. At the 50-call cost per call (relay
+1.36%, ours 1.49% of a core) 200 calls need 2.7 (relay) or 3.0 (ours) cores of Daphne: more than
+this machine has beside the fakes; elsewhere, several Daphne processes per host. A full pass of
+the garbage collector over the startup heap used to stall all calls for 300-400 ms (config.asgi
+now freezes that heap).
 
 How a call flows
 ----------------
