@@ -102,24 +102,23 @@ LEGACY_SQLITE_UNINSTALL = [
 _enforced_override = False
 
 
-def triggers_install(schema_editor: Any) -> None:
-    """Install the immutability triggers for this database vendor (migration 0004)."""
+def _execute_for_vendor(schema_editor: Any, *, postgres: str, sqlite: list[str]) -> None:
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_INSTALL, params=None)  # None: the '%' are plpgsql's, not ours
+        schema_editor.execute(postgres, params=None)  # None: the '%' are plpgsql's, not ours
     elif vendor == "sqlite":
-        for statement in SQLITE_INSTALL:
+        for statement in sqlite:
             schema_editor.execute(statement)
+
+
+def triggers_install(schema_editor: Any) -> None:
+    """Install the immutability triggers for this database vendor (migration 0004)."""
+    _execute_for_vendor(schema_editor, postgres=PG_INSTALL, sqlite=SQLITE_INSTALL)
 
 
 def triggers_uninstall(schema_editor: Any) -> None:
     """Remove the immutability triggers (reverse of migration 0004)."""
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_UNINSTALL, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_UNINSTALL:
-            schema_editor.execute(statement)
+    _execute_for_vendor(schema_editor, postgres=PG_UNINSTALL, sqlite=SQLITE_UNINSTALL)
 
 
 def integrator_install(schema_editor: Any) -> None:
@@ -141,12 +140,7 @@ def integrator_uninstall(schema_editor: Any) -> None:
 
 def legacy_uninstall(schema_editor: Any) -> None:
     """Drop the triggers and sealing routines of migrations 0002/0003, where present."""
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(LEGACY_PG_UNINSTALL, params=None)
-    elif vendor == "sqlite":
-        for statement in LEGACY_SQLITE_UNINSTALL:
-            schema_editor.execute(statement)
+    _execute_for_vendor(schema_editor, postgres=LEGACY_PG_UNINSTALL, sqlite=LEGACY_SQLITE_UNINSTALL)
 
 
 _prepared_cursor_class: type | None = None
