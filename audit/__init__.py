@@ -95,23 +95,29 @@ the chain holds that exact head) and reports the pending tail. Large chains are 
 (Postgres builds one range while Python hashes another); each range starts from the stored
 hash before it and the ranges must join exactly (tests/audit/test_verify.py).
 
-Measured (`make bench`, Postgres 15, 2 cores shared with other engineers' tests and benches,
-so absolute figures swing 2-5x between runs; ratios are taken within each round of three
-back-to-back rounds, median reported; whole audit bench 2:53 with the machine busy)
+Measured (`make bench`, Postgres 15, 2 cores, quiet machine; rounds of every design back to
+back, ratio taken within each round, median of 3 reported, the lowest round in brackets)
 ------------------------------------------------------------------------------------------
-* Append, 8 writers (ratio to the unchained INSERT of the same rows, min of 3 rounds in
-  brackets): dedicated ``audit_integrate --follow`` process 0.82x (0.74), lag p99 58 ms;
-  background thread 0.70x (0.70), lag p99 430 ms; on-commit in the writer's thread 0.46x
-  (0.43), lag p99 256 ms; lock held in the business transaction 0.27x. 0 forks and nothing
-  left pending in every run. Unchained baseline 2,277 ev/s in that run.
-* Append, 1 writer: dedicated integrator 0.66x, background 0.45x, on-commit 0.40x (each
-  integration is one more round trip and commit for a lone writer; lag p99 20-60 ms).
-* audit_verify on 1,000,000 events: 142,000 ev/s with two ranges while the machine was busy,
-  105,000-280,000 ev/s across runs (about 190,000-280,000 when it was quieter); one range
-  92,000 ev/s; re-serialising in Python 29,000 ev/s. Postgres building the canonical bytes
-  (to_json of eight strings per row) is the bottleneck, so the 200,000 ev/s target is met
-  only when the second core is not taken by other work.
-* Export CSV of 1,000,000 events: 44,000 rows/s (JSON Lines 55,000 rows/s on 200,000);
-  resident memory 168.8 MB at 100,000 rows and the same at 1,000,000 (flat; the export
+* Append, 8 writers (threads of one process), against the unchained INSERT of the same rows
+  (4,150 ev/s) in the same run: dedicated ``audit_integrate --follow`` 0.86x (0.73), lag p99
+  97 ms; background thread 0.80x (0.67), lag p99 89 ms; on-commit in the writer's thread 0.32x,
+  lag p99 293 ms; lock held in the business transaction 0.21x. 0 forks and nothing left
+  pending in every run. Against the plain INSERT sent the way audit_record sends its own
+  (prepared, server-bound; 1.08x the first baseline): integrator 0.80x, background 0.75x.
+  Before the link table and the pauses (previous session): 0.51x / 0.61x / 0.47x.
+* Append, 1 writer: integrator 0.91x, background 0.88x, on-commit 0.28x; lag p99 61-62 ms
+  (each round waits AUDIT_INTEGRATE_BATCH_WAIT).
+* Where the time goes (CPU per event, 8 writers, measured per backend): the seal costs the
+  integrator's backend about 45 microseconds per event at a 50 ms pause; the prepared insert
+  saves the writers' backends about as much again as the queue row costs them.
+* audit_verify on 1,000,000 events: 190,900 ev/s with two ranges (165,600-191,200 over three
+  passes); one range 96,500 ev/s; re-serialising in Python 31,900 ev/s. Below the 200,000
+  target: following each link to its event row (an index probe per row, about 3
+  microseconds in Postgres) costs ~15% against the single-table chain, which measured
+  230,000 ev/s in the previous session. Tried and not faster here: a correlated subquery,
+  a merge join ordered by event id, COPY instead of a cursor, row_to_json through a composite
+  type, and streaming events and links separately with the join in Python.
+* Export CSV of 1,000,000 events: 42,100 rows/s (JSON Lines 38,800 rows/s on 200,000);
+  resident memory growth 0.5 MB at 100,000 rows and the same at 1,000,000 (flat; the export
   streams from a server-side cursor in chunks).
 """
