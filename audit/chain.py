@@ -432,14 +432,7 @@ def chain_integrate_round(*, batch_size: int = DEFAULT_BATCH_SIZE, using: str = 
         if connection.vendor == "postgresql":
             # Autocommit: the function's transaction-scoped lock ends with its statement.
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT ids FROM audit_chain_integrate(%s, true)",
-                    [batch_size],
-                )
-                ids = cursor.fetchone()[0] or []
-            if ids:
-                for listener in SEAL_LISTENERS:
-                    listener(ids)
+                _, ids, _ = _seal_batch_postgres(cursor, batch_size=batch_size, wait=True)
             n = len(ids)
         else:
             n = _integrate_one_batch(batch_size=batch_size, using=using)
@@ -471,9 +464,7 @@ def _integrate_postgres(
             # session-level lock would outlive the call: ending the session releases it.
             connection.close()
             raise
-        if ids:
-            for listener in SEAL_LISTENERS:
-                listener(ids)
+        _notify_sealed(ids)
         return sealed, head_seq or 0
     with connection.cursor() as cursor:
         sealed = head = 0
@@ -481,27 +472,36 @@ def _integrate_postgres(
         while max_batches is None or batches < max_batches:
             # Every call after the first is also the re-check after our previous release
             # (or, inside a transaction, after the commits of other writers meanwhile).
-            cursor.execute(
-                "SELECT head_seq, ids, locked FROM audit_chain_integrate(%s, %s)",
-                [batch_size, wait],
-            )
-            head_seq, ids, locked = cursor.fetchone()
+            head_seq, ids, locked = _seal_batch_postgres(cursor, batch_size=batch_size, wait=wait)
             if not locked:
                 break  # nothing pending, or the holder will re-check after its release
             batches += 1
             if ids:
                 sealed += len(ids)
                 head = head_seq
-                for listener in SEAL_LISTENERS:
-                    listener(ids)
     return sealed, head
+
+
+def _seal_batch_postgres(cursor: Any, *, batch_size: int, wait: bool) -> tuple[int, list, bool]:
+    """One batch through the database function: (head seq, sealed ids, whether it locked)."""
+    cursor.execute(
+        "SELECT head_seq, ids, locked FROM audit_chain_integrate(%s, %s)", [batch_size, wait]
+    )
+    head_seq, ids, locked = cursor.fetchone()
+    ids = ids or []
+    _notify_sealed(ids)
+    return head_seq or 0, ids, locked
+
+
+def _notify_sealed(ids: list[int]) -> None:
+    if ids:
+        for listener in SEAL_LISTENERS:
+            listener(ids)
 
 
 def _integrate_one_batch(*, batch_size: int, using: str) -> int:
     ids = _seal_one_batch(batch_size=batch_size, using=using)
-    if ids:
-        for listener in SEAL_LISTENERS:
-            listener(ids)
+    _notify_sealed(ids)
     return len(ids)
 
 

@@ -16,6 +16,7 @@ from audit.chain import (
     canonical_detail,
     chain_head,
     chain_integrate,
+    chain_integrate_round,
     event_canonical_bytes,
     event_hash,
     pending_count,
@@ -107,6 +108,25 @@ def test_integration_in_small_batches_keeps_seq_gap_free():
     assert set(ChainLink.objects.values_list("event_id", flat=True)) == set(
         AuditEvent.objects.values_list("id", flat=True)
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_seals_full_batches_until_a_short_one(settings):
+    # What the background thread and `audit_integrate --follow` run between their pauses.
+    settings.AUDIT_INTEGRATE_ON_COMMIT = False
+    for _ in range(7):
+        _record()
+    assert chain_integrate_round(batch_size=3) == 7  # batches of 3, 3, then a short 1
+    assert pending_count() == 0
+    assert list(ChainLink.objects.values_list("seq", flat=True)) == list(range(1, 8))
+    assert chain_integrate_round(batch_size=3) == 0
+
+
+@pytest.mark.django_db
+def test_a_round_refuses_to_run_inside_a_transaction():
+    # It commits each batch; inside a caller's transaction it could not.
+    with pytest.raises(RuntimeError, match="outside atomic"):
+        chain_integrate_round()
 
 
 @pytest.mark.django_db
