@@ -91,9 +91,10 @@ only (seq, prev_hash, hash, canonical bytes) through server-side binary cursors,
 links in seq order; Python recomputes SHA-256(raw prev_hash || canonical) for every row and
 checks every link, seq continuity, that every link's event still exists, that no event is
 outside the chain (neither linked nor pending), every checkpoint (signature, name, and that
-the chain holds that exact head) and reports the pending tail. Large chains are verified as consecutive seq ranges on parallel connections
-(Postgres builds one range while Python hashes another); each range starts from the stored
-hash before it and the ranges must join exactly (tests/audit/test_verify.py).
+the chain holds that exact head) and reports the pending tail. Large chains are verified as
+consecutive seq ranges on parallel connections (Postgres builds one range while Python hashes
+another); each range starts from the stored hash before it and the ranges must join exactly
+(tests/audit/test_verify.py).
 
 Measured (`make bench`, Postgres 15, 2 cores, quiet machine; rounds of every design back to
 back, ratio taken within each round, median of 3 reported, the lowest round in brackets)

@@ -11,7 +11,7 @@ call: config.asgi freezes what is loaded by then out of the garbage collector's 
 from typing import Any
 
 from openai import AsyncOpenAI, OpenAIError
-from openai.resources.realtime import realtime as _sdk_realtime  # noqa: F401 -- see below
+from openai.resources.realtime import realtime as _sdk_realtime  # noqa: F401 -- see the docstring
 
 from voiceagent.realtime.base import (
     WEBSOCKET_OPTIONS,
