@@ -1,14 +1,16 @@
-"""Optional compiled (mypyc) builds of the redaction engine's hot modules.
+"""Optional compiled builds of the redaction engine's hot paths.
 
-`build_accel.py` (run by `make install/test/bench`) compiles `spoken.py` and `engine.py` into
-extension modules beside them; Python then imports the `.so` in preference to the `.py`. The
-`.py` files stay the source of truth and the fallback: nothing needs the compiled modules, and
-`PHI_REDACTION_PURE=1` forces the pure-Python engine.
+`build_accel.py` (run by `make install/test/bench`) compiles `spoken.py` and `engine.py` with
+mypyc into extension modules beside them (Python then imports the `.so` in preference to the
+`.py`), and the hand-written word scanner `_scan.c` (see `native_scanner`). The `.py` files stay
+the source of truth and the fallback: nothing needs the compiled modules, and
+`PHI_REDACTION_PURE=1` forces the pure-Python engine (no mypyc build, no scanner).
 
 Invariant: a compiled module runs only if it was built from the exact source beside it. The
-build writes the sources' SHA-256 into `_accel.stamp`; `use_fresh_modules()` (called by the
-package before it imports the engine) loads every module from its `.py` instead when the stamp
-is missing or stale, so an edit to a `.py` file always takes effect, built or not.
+build writes the sources' SHA-256 (the `.py` modules and `_scan.c`) into `_accel.stamp`;
+`use_fresh_modules()` (called by the package before it imports the engine) loads every module
+from its `.py` instead when the stamp is missing or stale, and `native_scanner()` then gives
+None, so an edit to a source always takes effect, built or not.
 """
 
 import hashlib
@@ -16,11 +18,15 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = __name__.rpartition(".")[0]
 # Compiled together, in import order (the engine imports spoken).
 MODULES = ("spoken", "engine")
+# The C word scanner: one source file, one extension module.
+NATIVE = "_scan"
+NATIVE_SOURCE = HERE / "_scan.c"
 STAMP = HERE / "_accel.stamp"
 
 
@@ -29,6 +35,7 @@ def source_digest() -> str:
     digest = hashlib.sha256()
     for name in MODULES:
         digest.update(name.encode() + b"\0" + (HERE / f"{name}.py").read_bytes() + b"\0")
+    digest.update(NATIVE.encode() + b"\0" + NATIVE_SOURCE.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -61,8 +68,29 @@ def use_fresh_modules() -> None:
         setattr(parent, name, module)
 
 
+def native_scanner() -> ModuleType | None:
+    """The C word scanner (`_scan.c`) if it is built from the source beside it and allowed.
+
+    The engine and spoken.py call it where it can answer and keep their Python for the rest;
+    None (not built, stale, or PHI_REDACTION_PURE=1) means their Python path alone.
+    """
+    if os.environ.get("PHI_REDACTION_PURE") == "1" or not _stamp_fresh():
+        return None
+    try:
+        return importlib.import_module(f"{PACKAGE}.{NATIVE}")
+    except ImportError:
+        return None
+
+
 def compiled() -> bool:
     """Whether the engine now running is the compiled build."""
     from . import engine, spoken
 
     return all(Path(m.__file__ or "").suffix == ".so" for m in (engine, spoken))
+
+
+def native() -> bool:
+    """Whether the engine now running reads its words with the C scanner."""
+    from . import engine, spoken
+
+    return engine._NATIVE is not None and spoken._NATIVE is not None

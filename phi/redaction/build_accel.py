@@ -1,9 +1,9 @@
-"""Build the optional compiled (mypyc) redaction modules in place: `python phi/redaction/build_accel.py`.
+"""Build the optional compiled redaction modules in place: `python phi/redaction/build_accel.py`.
 
 Run by `make install/test/bench`. Up to date (stamp matches the sources): does nothing. Else it
 removes the old builds first, so a failed build never leaves a stale one, compiles `spoken.py`
-and `engine.py` with mypyc in a temporary directory and copies the extension modules beside
-them. Any failure (no mypy, no compiler, no headers) prints one line and exits 0: the
+and `engine.py` with mypyc and the C word scanner `_scan.c` in a temporary directory and copies
+the extension modules beside them. Any failure (no mypy, no compiler, no headers) prints one line and exits 0: the
 pure-Python engine is then used, which is always correct, just slower.
 
 Invariant: the stamp is written only after a complete build, and holds the digest of the
@@ -52,7 +52,7 @@ def _build_locked() -> str:
     # place could crash that process.
     _remove_builds()
     from mypyc.build import mypycify  # only needed to build; absent means "skip"
-    from setuptools import Distribution
+    from setuptools import Distribution, Extension
 
     paths = [f"phi/redaction/{name}.py" for name in accel.MODULES]
     with tempfile.TemporaryDirectory(prefix="phi-accel-") as tmp:
@@ -62,6 +62,8 @@ def _build_locked() -> str:
             extensions = mypycify(
                 paths, opt_level="3", group_name="phi.redaction._accel", target_dir=tmp + "/c"
             )
+            scanner = f"phi/redaction/{accel.NATIVE}.c"
+            extensions.append(Extension(f"phi.redaction.{accel.NATIVE}", [scanner]))
             dist = Distribution({"name": "phi-redaction-accel", "ext_modules": extensions})
             command = dist.get_command_obj("build_ext")
             command.inplace = True  # type: ignore[attr-defined]
@@ -69,7 +71,7 @@ def _build_locked() -> str:
             command.build_lib = tmp + "/lib"  # type: ignore[attr-defined]
             dist.run_command("build_ext")
     accel.STAMP.write_text(digest + "\n", encoding="utf-8")
-    return "phi.redaction: compiled modules built (mypyc)"
+    return "phi.redaction: compiled modules built (mypyc, C word scanner)"
 
 
 def main() -> None:

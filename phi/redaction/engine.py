@@ -43,10 +43,10 @@ Invariant: linear time in the input (see patterns.py); nothing here logs the tex
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, NamedTuple, Protocol
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Final, NamedTuple, Protocol
 
-from . import context
+from . import accel, context
 from . import patterns as _patterns
 from .known import KnownMatcher, known_matcher
 from .patterns import Kind, first_names, last_names
@@ -211,41 +211,84 @@ def _find_in_window(
     """Run the detectors whose trigger words occur in text[pos:endpos] on that window."""
     # Gates: one cheap pass collects the window's words, and each detector runs only when its
     # trigger words occur. Most utterances ("okay, Thursday works") skip most detectors.
-    window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
+    # The pass gives: bits (the gates opened), hits (the gate words found), how many of the
+    # window's words open the number and letter gates (0, 1, or 2 for "two or more"), whether
+    # a digit occurs, whether a lone spelling letter ("b", not "a" or "i") stands as a word;
+    # and, from the Python pass, `marked` and `words` for the readers that can reuse them.
+    scanned = (
+        _NATIVE.gate(_GATE_TABLE, lower, pos, endpos)
+        if _NATIVE is not None and len(lower) == len(text)
+        else None
+    )
     marked = ""
-    if len(lower) == len(text):
-        # The same words in C without the regex engine: one byte table keeps [a-z'] and
-        # turns every other byte into whitespace (digits into \x1f, which split() also skips).
-        # (encode() itself says whether the window is ASCII: cheaper than asking isascii().)
-        try:
-            marked = window.encode("ascii").translate(_WORD_BYTES).decode("ascii")
-        except UnicodeEncodeError:
-            marked = ""
-    if marked or not window:
-        words = marked.split()
-        has_digit = "\x1f" in marked
+    reuse = ""  # `marked`, when the number reader can take its words as they are
+    words: list[str] | None = None
+    bits: int
+    has_digit: bool
+    hits: Collection[str]
+    if scanned is not None:
+        # The C scanner (_scan.c) read an ASCII window: the same words, pieces and tails.
+        word_bits: int
+        apostrophe: bool
+        hit_list: list[str]
+        counts: list[int]
+        bits, word_bits, has_digit, apostrophe, hit_list, counts = scanned
+        hits = hit_list
+        number_words = _count_found(hit_list, counts, _NUMBER) if bits & _NUMBER else 0
+        spelling = bool(
+            bits & _SPELLING
+            and (not apostrophe or word_bits & _SPELLING)
+            and _count_found(hit_list, counts, _LETTER) >= 2
+        )
     else:
-        words = _VOCAB_RE.findall(lower, pos, endpos)
-        has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
-    # One C-level intersection with every gate word; the few words found say which gates open.
-    hits = _GATE_WORDS.intersection(words)
-    pieces = words
-    if "'" in window:
-        # The patterns' word boundaries also fall at an apostrophe ("'five'", "st's", "i've"):
-        # the gates look at the pieces between apostrophes too.
-        # (and what follows each apostrophe whole: "this'i'm" holds the cue "i'm")
-        pieces = " ".join(words).replace("'", " ").split()
-        hits = hits | _GATE_WORDS.intersection(pieces) | _GATE_WORDS.intersection(_tails(words))
-    bits = 0
-    for word in hits:
-        bits |= _GATE_BITS[word]
-    number_words = _count(pieces, hits, _NUMBER) if bits & _NUMBER else 0
+        window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
+        if len(lower) == len(text):
+            # The same words in C without the regex engine: one byte table keeps [a-z'] and
+            # turns every other byte into whitespace (digits into \x1f, which split() also
+            # skips). (encode() itself says whether the window is ASCII: cheaper than asking
+            # isascii().)
+            try:
+                marked = window.encode("ascii").translate(_WORD_BYTES).decode("ascii")
+            except UnicodeEncodeError:
+                marked = ""
+        if marked or not window:
+            words = marked.split()
+            has_digit = "\x1f" in marked
+        else:
+            words = _VOCAB_RE.findall(lower, pos, endpos)
+            has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
+        # One C-level intersection with every gate word; the few words found say which gates
+        # open.
+        found_words = _GATE_WORDS.intersection(words)
+        pieces = words
+        if "'" in window:
+            # The patterns' word boundaries also fall at an apostrophe ("'five'", "st's",
+            # "i've"): the gates look at the pieces between apostrophes too.
+            # (and what follows each apostrophe whole: "this'i'm" holds the cue "i'm")
+            pieces = " ".join(words).replace("'", " ").split()
+            found_words = (
+                found_words
+                | _GATE_WORDS.intersection(pieces)
+                | _GATE_WORDS.intersection(_tails(words))
+            )
+        hits = found_words
+        bits = 0
+        for word in found_words:
+            bits |= _GATE_BITS[word]
+        number_words = _count(pieces, found_words, _NUMBER) if bits & _NUMBER else 0
+        # A spelling is two or more single letters ("i've" holds one), one of them not "a" or
+        # "i" standing alone.
+        spelling = bool(
+            bits & _SPELLING
+            and (pieces is words or not _SPELLING_LETTERS.isdisjoint(words))
+            and _count(pieces, found_words, _LETTER) >= 2
+        )
+        # Without digits or "_" the gate's words are the number reader's words too.
+        reuse = marked if not has_digit and "_" not in window else ""
     # A lone number word ("the first one") is PHI only as an age or a house number.
     if has_digit or number_words >= 2 or (number_words == 1 and bits & (_NINETY | _STREET)):
         # No street suffix in the window: the street pattern after a number need not run.
         street_clear = -1 if bits & _STREET else endpos
-        # Without digits or "_" the gate's words are the number reader's words too.
-        reuse = marked if not has_digit and "_" not in window else ""
         window_runs = number_runs(
             lower, text, pos, endpos, street_clear, has_digit, reuse, words if reuse else None
         )
@@ -258,14 +301,11 @@ def _find_in_window(
         bits & _AT and (bits & _DOT or text.find(".", pos, endpos) != -1) and bits & _TLD
     ):
         _find_emails(text, lower, found, pos, endpos)
-    # A spelling is two or more single letters ("i've" holds one), one of them not "a" or "i"
-    # standing alone.
-    if (
-        bits & _SPELLING
-        and (pieces is words or not _SPELLING_LETTERS.isdisjoint(words))
-        and _count(pieces, hits, _LETTER) >= 2
-    ):
+    if spelling:
         letters = [w for w in hits if _GATE_BITS[w] & _LETTER]
+        if scanned is not None:
+            # the window is ASCII: the byte table's view of it for the spelling finder
+            marked = lower[pos:endpos].encode("ascii").translate(_WORD_BYTES).decode("ascii")
         _find_spelled(lower, found, pos, endpos, marked, letters)
     # A name needs a strong cue ("my name is", "Mr"), a softer cue ("this is") before a
     # lexicon given name or a capitalised word, or a lexicon word written capitalised.
@@ -306,6 +346,17 @@ def _tails(words: list[str]) -> list[str]:
             tails.append(word[at + 1 :])
             at = word.find("'", at + 1)
     return tails
+
+
+def _count_found(hits: list[str], counts: list[int], bit: int) -> int:
+    """_count for the C gate: hits[i] occurs counts[i] times as a piece."""
+    found = -1
+    for i in range(len(hits)):
+        if _GATE_BITS[hits[i]] & bit:
+            if found >= 0:
+                return 2
+            found = i
+    return counts[found] if found >= 0 else 0
 
 
 def _count(pieces: list[str], hits: frozenset[str], bit: int) -> int:
@@ -380,6 +431,10 @@ _GATE_WORDS: Final = frozenset(_GATE_BITS)
 _FIRST_NAMES: Final = first_names()
 _LAST_NAMES: Final = last_names()
 _LEXICON_WORDS: Final = _FIRST_NAMES | _LAST_NAMES
+# The C word scanner (accel.native_scanner; None: the gate runs in Python) and its table of
+# the gate words.
+_NATIVE: Final[Any] = accel.native_scanner()
+_GATE_TABLE: Final[Any] = _NATIVE.table(_GATE_BITS) if _NATIVE is not None else None
 
 
 def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:

@@ -12,8 +12,9 @@ tokens it came from, so whatever the engine masks is exactly what was said.
 """
 
 import re
-from typing import Final
+from typing import Any, Final
 
+from . import accel
 from . import patterns as _patterns
 
 # patterns' constants bound here as Final: the compiled module then keeps them in C statics
@@ -170,6 +171,12 @@ _TOKEN_BYTES: Final = bytes(
     c if (0x61 <= c <= 0x7A or 0x30 <= c <= 0x39 or c in (0x27, 0x5F)) else 0x20 for c in range(256)
 )
 _TOKEN_WORDS: Final = frozenset(NUMBER_TOKEN_WORDS)
+# The C word scanner (accel.native_scanner; None: the Python below does all the reading) and
+# its table of the number words.
+_NATIVE: Final[Any] = accel.native_scanner()
+_TOKEN_TABLE: Final[Any] = (
+    _NATIVE.table(dict.fromkeys(NUMBER_TOKEN_WORDS, 1)) if _NATIVE is not None else None
+)
 
 
 def number_tokens(
@@ -190,8 +197,13 @@ def number_tokens(
 
     digits=False says the window holds no digit. A caller that has split the window already
     passes `marked` (the window, offset for offset, with every other character a blank or
-    control character) and its words.
+    control character) and its words. The C scanner, when built, reads any ASCII window whose
+    words do not mix digits with letters (`_scan.c`, number_tokens); the rest is read here.
     """
+    if _NATIVE is not None:
+        found = _NATIVE.number_tokens(_TOKEN_TABLE, lower, pos, endpos)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
     window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
     if words is None or not marked:
         if not window.isascii():
