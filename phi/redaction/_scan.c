@@ -1,24 +1,26 @@
 /* _scan: the redaction engine's word scanner, in C (optional).
  *
- * The rules stay in Python (engine.py, spoken.py); this file only reads words. It does the
- * two jobs that otherwise cost the engine a chain of allocations per text: the gate (which
- * trigger words occur in a window) and the tokens a number is made of. Both read an ASCII
- * window of the lower-cased text once, byte by byte, and allocate only for what they return.
+ * The rules stay in Python (engine.py, spoken.py); this file only reads words. It does what
+ * otherwise costs the engine a chain of allocations per text: the gate (which trigger words
+ * occur in a window) and the tokens a number is made of, grouped into runs. Each reads an
+ * ASCII window of the lower-cased text once, byte by byte, and allocates only what it returns.
  *
- *   table(mapping)                 a word table: {word: bits} (str -> int), held in a capsule
- *   gate(table, lower, pos, end)   words of [a-z'] looked up in the table; see gate() below
- *   number_tokens(table, lower, pos, end)
- *                                  what NUMBER_TOKEN_RE.finditer(lower, pos, end) finds, for
- *                                  a table of the number words; see number_tokens() below
+ *   table(mapping)                        a word table {word: bits} (str -> int), in a capsule
+ *   gate(table, text, lower, pos, end)    the window's words looked up in the table
+ *   number_tokens(table, lower, pos, end) what NUMBER_TOKEN_RE.finditer(lower, pos, end) finds,
+ *                                         for a table of the number words
+ *   number_runs(table, lower, pos, end, max_gap, max_tokens)
+ *                                         those tokens grouped into runs as spoken.number_runs
+ *                                         groups them
  *
- * Both return None when the window holds a character outside ASCII, and number_tokens also
- * when a word mixes digits or "_" with other characters ("5th", "a1234567"): the caller then
- * takes the Python path, which is the reference (tests/phi/test_redaction_native.py checks
- * that both agree).
+ * All but table() return None when the window holds a character outside ASCII, and the number
+ * readers also when a word mixes digits or "_" with other characters ("5th", "a1234567"): the
+ * caller then takes the Python path, which is the reference (tests/phi/test_redaction_native.py
+ * checks that both agree on the corpus and on generated text).
  *
- * Invariants: every index is checked against the window, which is clamped to the string;
- * work is linear in the window (a word or piece longer than the table's longest word is
- * never hashed); nothing is kept between calls except the table.
+ * Invariants: the window is clamped to the string and every index stays inside it; work is
+ * linear in the window (a word longer than the table's longest is never hashed, and each
+ * character is read a bounded number of times); nothing is kept between calls but the table.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -27,6 +29,27 @@
 #include <string.h>
 
 #define CAPSULE_NAME "phi.redaction._scan.table"
+
+/* ---- characters ----------------------------------------------------------------------- */
+
+static inline int
+is_letter(unsigned char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
+static inline int
+is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A character of a number token's word: \w in ASCII lower case, and the apostrophe. */
+static inline int
+is_token_char(unsigned char c)
+{
+    return is_letter(c) || is_digit(c) || c == '_' || c == '\'';
+}
 
 /* ---- the word table ------------------------------------------------------------------- */
 
@@ -45,9 +68,31 @@ typedef struct {
 typedef struct {
     Entry *slots;
     size_t mask;        /* slot count - 1 (a power of two, at least twice the words) */
-    Py_ssize_t longest; /* no longer word can be in the table: skip it unhashed */
+    Py_ssize_t longest; /* no longer word is in the table: such words are never hashed */
     uint64_t calls;     /* gate() calls so far: an Entry's `seen` is current if equal */
+    /* A quick "certainly not in the table": bit min(len, 31) of lengths[a][b] is set when
+     * some word of that length starts with the characters a, b (see prefix_slot). */
+    uint32_t lengths[27][27];
 } Table;
+
+/* 0-25 for a letter, 26 for anything else (and for "no second character"). */
+static inline int
+prefix_slot(unsigned char c)
+{
+    return is_letter(c) ? c - 'a' : 26;
+}
+
+static inline uint32_t *
+length_bits(Table *t, const unsigned char *s, Py_ssize_t n)
+{
+    return &t->lengths[prefix_slot(s[0])][n > 1 ? prefix_slot(s[1]) : 26];
+}
+
+static inline uint32_t
+length_bit(Py_ssize_t n)
+{
+    return 1u << (n < 31 ? n : 31);
+}
 
 static uint64_t
 fnv1a(const unsigned char *s, Py_ssize_t n)
@@ -63,9 +108,9 @@ fnv1a(const unsigned char *s, Py_ssize_t n)
 /* The entry for s[0:n], or NULL. Linear probing; the table is at most half full, so a
  * probe always reaches an empty slot. */
 static Entry *
-lookup(const Table *t, const unsigned char *s, Py_ssize_t n)
+lookup(Table *t, const unsigned char *s, Py_ssize_t n)
 {
-    if (n <= 0 || n > t->longest)
+    if (n <= 0 || n > t->longest || !(*length_bits(t, s, n) & length_bit(n)))
         return NULL;
     size_t i = (size_t)fnv1a(s, n) & t->mask;
     while (t->slots[i].word != NULL) {
@@ -135,6 +180,7 @@ scan_table(PyObject *module, PyObject *mapping)
             i = (i + 1) & t->mask;
         Py_INCREF(key);
         t->slots[i] = (Entry){key, (const char *)s, n, bits, 0, 0};
+        *length_bits(t, s, n) |= length_bit(n);
         if (n > t->longest)
             t->longest = n;
     }
@@ -143,30 +189,26 @@ scan_table(PyObject *module, PyObject *mapping)
 
 /* ---- arguments ------------------------------------------------------------------------ */
 
-/* The table, and lower[pos:end] as bytes if the window is ASCII (else *ascii = 0). */
 static int
-parse_window(PyObject *const *args, Py_ssize_t nargs, const char *name, Table **t,
-             const unsigned char **s, Py_ssize_t *pos, Py_ssize_t *end, int *ascii)
+parse_index(PyObject *arg, Py_ssize_t *out)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "%s(table, lower, pos, endpos)", name);
-        return -1;
-    }
+    *out = PyLong_AsSsize_t(arg);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* The table, and the window lower[pos:end] as bytes when it is ASCII (*s = NULL when not). */
+static int
+parse_window(PyObject *const *args, const char *name, Table **t, PyObject *lower,
+             const unsigned char **s, Py_ssize_t *pos, Py_ssize_t *end)
+{
     *t = PyCapsule_GetPointer(args[0], CAPSULE_NAME);
     if (*t == NULL)
         return -1;
-    PyObject *lower = args[1];
     if (!PyUnicode_Check(lower)) {
-        PyErr_Format(PyExc_TypeError, "%s: lower must be str", name);
+        PyErr_Format(PyExc_TypeError, "%s: the text must be str", name);
         return -1;
     }
     Py_ssize_t size = PyUnicode_GET_LENGTH(lower);
-    *pos = PyLong_AsSsize_t(args[2]);
-    if (*pos == -1 && PyErr_Occurred())
-        return -1;
-    *end = PyLong_AsSsize_t(args[3]);
-    if (*end == -1 && PyErr_Occurred())
-        return -1;
     /* Clamped as a slice is: 0 <= pos <= end <= size. */
     if (*end > size)
         *end = size;
@@ -174,29 +216,17 @@ parse_window(PyObject *const *args, Py_ssize_t nargs, const char *name, Table **
         *pos = 0;
     if (*pos > *end)
         *pos = *end;
-    *ascii = 0;
+    *s = NULL;
     if (PyUnicode_KIND(lower) != PyUnicode_1BYTE_KIND)
         return 0; /* holds a character above U+00FF, maybe in this window: Python decides */
-    *s = PyUnicode_1BYTE_DATA(lower);
+    const unsigned char *data = PyUnicode_1BYTE_DATA(lower);
     if (!PyUnicode_IS_ASCII(lower)) {
         for (Py_ssize_t i = *pos; i < *end; i++)
-            if ((*s)[i] >= 128)
+            if (data[i] >= 128)
                 return 0;
     }
-    *ascii = 1;
+    *s = data;
     return 0;
-}
-
-static inline int
-is_letter(unsigned char c)
-{
-    return c >= 'a' && c <= 'z';
-}
-
-static inline int
-is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
 }
 
 /* ---- gate ----------------------------------------------------------------------------- */
@@ -243,25 +273,55 @@ hits_add(Hits *h, uint64_t call, Entry *e, int is_piece)
     return 0;
 }
 
-/* gate(table, lower, pos, endpos)
- *   -> (bits, word_bits, has_digit, has_apostrophe, hits, counts) or None (not ASCII)
+/* text[pos:end] != lower[pos:end], for strings of one length: does the window hold a
+ * character that lower-casing changed? */
+static int
+window_changed(PyObject *text, PyObject *lower, Py_ssize_t pos, Py_ssize_t end)
+{
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const unsigned char *low = PyUnicode_1BYTE_DATA(lower); /* the window is ASCII */
+    for (Py_ssize_t i = pos; i < end; i++)
+        if (PyUnicode_READ(kind, data, i) != low[i])
+            return 1;
+    return 0;
+}
+
+static PyObject *
+new_bool(int value)
+{
+    return Py_NewRef(value ? Py_True : Py_False);
+}
+
+/* gate(table, text, lower, pos, endpos)
+ *   -> (bits, word_bits, has_digit, has_apostrophe, changed, hits, counts) or None
  *
- * The window's words are its runs of [a-z']; its pieces, the runs of [a-z] (the words split
- * at apostrophes); its tails, what follows each apostrophe inside a word, to the word's end.
- * Every word, piece and tail is looked up. hits: the table words found, each once (in the
- * order first found); counts[i]: how often hits[i] occurs as a piece. bits: OR of the hits'
- * bits; word_bits: OR over the words found whole. A word without an apostrophe is its own
- * single piece. */
+ * lower is text.lower() and has its length. The window's words are its runs of [a-z'];
+ * its pieces, the runs of [a-z] (the words split at apostrophes); its tails, what follows
+ * each apostrophe inside a word, to the word's end. Every word, piece and tail is looked up.
+ * hits: the table words found, each once (a tuple, in the order first found); counts[i]:
+ * how often hits[i] occurs as a piece. bits: OR of the hits' bits; word_bits: OR over the
+ * words found whole; changed: text[pos:end] != lower[pos:end]. A word without an apostrophe
+ * is its own single piece. */
 static PyObject *
 scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Table *t;
-    const unsigned char *s = NULL;
+    const unsigned char *s;
     Py_ssize_t pos, end;
-    int ascii;
-    if (parse_window(args, nargs, "gate", &t, &s, &pos, &end, &ascii) < 0)
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "gate(table, text, lower, pos, endpos)");
         return NULL;
-    if (!ascii)
+    }
+    PyObject *text = args[1], *lower = args[2];
+    if (parse_index(args[3], &pos) < 0 || parse_index(args[4], &end) < 0 ||
+        parse_window(args, "gate", &t, lower, &s, &pos, &end) < 0)
+        return NULL;
+    if (!PyUnicode_Check(text) || PyUnicode_GET_LENGTH(text) != PyUnicode_GET_LENGTH(lower)) {
+        PyErr_SetString(PyExc_ValueError, "gate: text and lower must be str of one length");
+        return NULL;
+    }
+    if (s == NULL)
         Py_RETURN_NONE;
 
     Hits h = {.n = 0, .cap = 32};
@@ -310,30 +370,38 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         i = j;
     }
-
     for (Py_ssize_t k = 0; k < h.n; k++)
         bits |= h.items[k].entry->bits;
-    PyObject *words = PyList_New(h.n);
-    PyObject *counts = words ? PyList_New(h.n) : NULL;
-    if (counts == NULL) {
-        Py_XDECREF(words);
+
+    /* From here on Python objects are made; the scratch fields are no longer read. */
+    PyObject *result = PyTuple_New(7);
+    if (result == NULL)
+        goto fail;
+    PyObject *words = PyTuple_New(h.n), *counts = PyTuple_New(h.n);
+    PyTuple_SET_ITEM(result, 0, PyLong_FromLong(bits));
+    PyTuple_SET_ITEM(result, 1, PyLong_FromLong(word_bits));
+    PyTuple_SET_ITEM(result, 2, new_bool(has_digit));
+    PyTuple_SET_ITEM(result, 3, new_bool(has_apostrophe));
+    PyTuple_SET_ITEM(result, 4, new_bool(window_changed(text, lower, pos, end)));
+    PyTuple_SET_ITEM(result, 5, words);
+    PyTuple_SET_ITEM(result, 6, counts);
+    if (words == NULL || counts == NULL || PyTuple_GET_ITEM(result, 0) == NULL ||
+        PyTuple_GET_ITEM(result, 1) == NULL) {
+        Py_DECREF(result); /* frees what was set; NULL items are skipped */
         goto fail;
     }
     for (Py_ssize_t k = 0; k < h.n; k++) {
         PyObject *count = PyLong_FromSsize_t(h.items[k].pieces);
         if (count == NULL) {
-            Py_DECREF(words);
-            Py_DECREF(counts);
+            Py_DECREF(result);
             goto fail;
         }
-        Py_INCREF(h.items[k].entry->word);
-        PyList_SET_ITEM(words, k, h.items[k].entry->word);
-        PyList_SET_ITEM(counts, k, count);
+        PyTuple_SET_ITEM(words, k, Py_NewRef(h.items[k].entry->word));
+        PyTuple_SET_ITEM(counts, k, count);
     }
     if (h.items != h.local)
         PyMem_Free(h.items);
-    return Py_BuildValue("llNNNN", bits, word_bits, PyBool_FromLong(has_digit),
-                         PyBool_FromLong(has_apostrophe), words, counts);
+    return result;
 fail:
     if (h.items != h.local)
         PyMem_Free(h.items);
@@ -342,103 +410,264 @@ fail:
 
 /* ---- number tokens -------------------------------------------------------------------- */
 
-static int
-append_token(PyObject *tokens, Py_ssize_t start, Py_ssize_t stop, PyObject *tok)
-{
-    if (tok == NULL)
-        return -1;
-    PyObject *item = Py_BuildValue("nnN", start, stop, tok);
-    if (item == NULL)
-        return -1;
-    int failed = PyList_Append(tokens, item);
-    Py_DECREF(item);
-    return failed;
-}
+/* A token: lower[start:end], a table word (`word`) or, with word NULL, a run of digits. */
+typedef struct {
+    Py_ssize_t start, end;
+    const Entry *word;
+} Token;
 
-/* number_tokens(table, lower, pos, endpos) -> [(start, end, token), ...] or None
- *
- * Words here are runs of [a-z0-9_'] (NUMBER_TOKEN_RE's boundaries fall at \w and the
- * apostrophe). For a table of the number words, a word is
+/* Reads the tokens of s[pos:end] one by one. Words here are runs of [a-z0-9_'] (the
+ * characters NUMBER_TOKEN_RE's word boundaries depend on). For a table of the number words,
+ * a word is
  *   - in the table: one token, itself;
  *   - all digits: one token, itself;
  *   - letters and apostrophes: its pieces between apostrophes that are in the table (the
  *     regex's words start after a non-word character and end at a word boundary, so inside
  *     such a word only a whole piece can match);
- *   - anything else (digits or "_" mixed with other characters): None for the whole window,
- *     the caller's regex reads it.
- * Tokens that are table words are the table's own str objects. */
+ *   - anything else (digits or "_" mixed with other characters): the reader stops with -1
+ *     and the caller's regex reads the window. */
+typedef struct {
+    Table *t;
+    const unsigned char *s;
+    Py_ssize_t i, end;
+    Py_ssize_t word_end; /* while reading the pieces of a word: its end; else -1 */
+} Reader;
+
+/* 1: *tok is the next token; 0: no more; -1: a mixed word (see Reader). */
+static int
+next_token(Reader *r, Token *tok)
+{
+    const unsigned char *s = r->s;
+    for (;;) {
+        while (r->word_end >= 0 && r->i < r->word_end) {
+            Py_ssize_t k = r->i, p = k;
+            while (p < r->word_end && s[p] != '\'')
+                p++;
+            r->i = p < r->word_end ? p + 1 : r->word_end;
+            Entry *piece = lookup(r->t, s + k, p - k);
+            if (piece != NULL) {
+                *tok = (Token){k, p, piece};
+                return 1;
+            }
+        }
+        r->word_end = -1;
+        while (r->i < r->end && !is_token_char(s[r->i]))
+            r->i++;
+        if (r->i >= r->end)
+            return 0;
+        Py_ssize_t i = r->i, j = i, digits = 0, others = 0;
+        while (j < r->end && is_token_char(s[j])) {
+            digits += is_digit(s[j]);
+            others += s[j] == '_' || s[j] == '\'';
+            j++;
+        }
+        Entry *whole = lookup(r->t, s + i, j - i);
+        if (whole != NULL || digits == j - i) {
+            r->i = j;
+            *tok = (Token){i, j, whole};
+            return 1;
+        }
+        if (digits > 0 || memchr(s + i, '_', (size_t)(j - i)) != NULL)
+            return -1;
+        if (others == 0) { /* letters alone, not a number word */
+            r->i = j;
+            continue;
+        }
+        r->word_end = j; /* letters and apostrophes: read its pieces */
+    }
+}
+
+/* The token's text: the table's own str for a word, a new str for digits. */
+static PyObject *
+token_text(PyObject *lower, const Token *tok)
+{
+    if (tok->word != NULL)
+        return Py_NewRef(tok->word->word);
+    return PyUnicode_Substring(lower, tok->start, tok->end);
+}
+
+/* Append (item0, item1, ...) built from `n` new references; any NULL fails (all released). */
+static int
+append_tuple(PyObject *list, Py_ssize_t n, PyObject **items)
+{
+    PyObject *tuple = PyTuple_New(n);
+    int failed = tuple == NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        failed |= items[k] == NULL;
+        if (tuple != NULL)
+            PyTuple_SET_ITEM(tuple, k, items[k]);
+        else
+            Py_XDECREF(items[k]);
+    }
+    if (failed) {
+        Py_XDECREF(tuple);
+        return -1;
+    }
+    failed = PyList_Append(list, tuple);
+    Py_DECREF(tuple);
+    return failed;
+}
+
+/* number_tokens(table, lower, pos, endpos) -> [(start, end, token), ...] or None */
 static PyObject *
 scan_number_tokens(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Table *t;
-    const unsigned char *s = NULL;
+    const unsigned char *s;
     Py_ssize_t pos, end;
-    int ascii;
-    if (parse_window(args, nargs, "number_tokens", &t, &s, &pos, &end, &ascii) < 0)
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "number_tokens(table, lower, pos, endpos)");
         return NULL;
-    if (!ascii)
-        Py_RETURN_NONE;
+    }
     PyObject *lower = args[1];
+    if (parse_index(args[2], &pos) < 0 || parse_index(args[3], &end) < 0 ||
+        parse_window(args, "number_tokens", &t, lower, &s, &pos, &end) < 0)
+        return NULL;
+    if (s == NULL)
+        Py_RETURN_NONE;
     PyObject *tokens = PyList_New(0);
     if (tokens == NULL)
         return NULL;
-    Py_ssize_t i = pos;
-    while (i < end) {
+    Reader r = {t, s, pos, end, -1};
+    Token tok;
+    int more;
+    while ((more = next_token(&r, &tok)) == 1) {
+        PyObject *items[3] = {PyLong_FromSsize_t(tok.start), PyLong_FromSsize_t(tok.end),
+                              token_text(lower, &tok)};
+        if (append_tuple(tokens, 3, items) < 0) {
+            Py_DECREF(tokens);
+            return NULL;
+        }
+    }
+    if (more < 0) {
+        Py_DECREF(tokens);
+        Py_RETURN_NONE;
+    }
+    return tokens;
+}
+
+/* ---- number runs ---------------------------------------------------------------------- */
+
+/* NUMBER_GAP_RE.fullmatch(s[a:b]) for a gap between two tokens of an ASCII window: pause
+ * characters and the words "of", "the", "uh", "um", "and". (A letter run in a gap is a
+ * whole word of the gap: the characters next to it are gap characters, and any that is not
+ * a pause character fails the gap anyway.) */
+static int
+gap_ok(const unsigned char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t i = a;
+    while (i < b) {
         unsigned char c = s[i];
-        if (!is_letter(c) && !is_digit(c) && c != '_' && c != '\'') {
+        if (c == ' ' || c == '\t' || c == ',' || c == '.' || c == '-' || c == '/' ||
+            c == '(' || c == ')' || c == '+') {
             i++;
             continue;
         }
-        Py_ssize_t j = i, digits = 0;
-        while (j < end && (is_letter(s[j]) || is_digit(s[j]) || s[j] == '_' || s[j] == '\'')) {
-            digits += is_digit(s[j]);
+        if (!is_letter(c))
+            return 0;
+        Py_ssize_t j = i;
+        while (j < b && is_letter(s[j]))
             j++;
-        }
-        const Entry *whole = lookup(t, s + i, j - i);
-        if (whole != NULL) {
-            Py_INCREF(whole->word);
-            if (append_token(tokens, i, j, whole->word) < 0)
-                goto fail;
-        }
-        else if (digits == j - i) {
-            if (append_token(tokens, i, j, PyUnicode_Substring(lower, i, j)) < 0)
-                goto fail;
-        }
-        else if (digits == 0 && memchr(s + i, '_', (size_t)(j - i)) == NULL) {
-            /* letters and apostrophes: the pieces between apostrophes */
-            Py_ssize_t k = i;
-            while (k < j) {
-                Py_ssize_t p = k;
-                while (p < j && s[p] != '\'')
-                    p++;
-                const Entry *piece = p > k ? lookup(t, s + k, p - k) : NULL;
-                if (piece != NULL) {
-                    Py_INCREF(piece->word);
-                    if (append_token(tokens, k, p, piece->word) < 0)
-                        goto fail;
-                }
-                k = p + 1;
-            }
-        }
-        else {
-            Py_DECREF(tokens);
-            Py_RETURN_NONE;
-        }
+        const char *w = (const char *)s + i;
+        Py_ssize_t n = j - i;
+        if (!((n == 2 && (memcmp(w, "of", 2) == 0 || memcmp(w, "uh", 2) == 0 ||
+                          memcmp(w, "um", 2) == 0)) ||
+              (n == 3 && (memcmp(w, "the", 3) == 0 || memcmp(w, "and", 3) == 0))))
+            return 0;
         i = j;
     }
-    return tokens;
+    return 1;
+}
+
+/* number_runs(table, lower, pos, endpos, max_gap, max_tokens)
+ *   -> [[(start, end, token, is_digits, gap), ...], ...] or None
+ *
+ * The tokens of number_tokens() grouped as spoken.number_runs groups them: a token joins the
+ * run before it when the gap since that run's last token is a single space, or is at most
+ * max_gap long, passes gap_ok, and the run has fewer than max_tokens tokens. gap is that
+ * text ("" for a run's first token). */
+static PyObject *
+scan_number_runs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Table *t;
+    const unsigned char *s;
+    Py_ssize_t pos, end, max_gap, max_tokens;
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError,
+                        "number_runs(table, lower, pos, endpos, max_gap, max_tokens)");
+        return NULL;
+    }
+    PyObject *lower = args[1];
+    if (parse_index(args[2], &pos) < 0 || parse_index(args[3], &end) < 0 ||
+        parse_index(args[4], &max_gap) < 0 || parse_index(args[5], &max_tokens) < 0 ||
+        parse_window(args, "number_runs", &t, lower, &s, &pos, &end) < 0)
+        return NULL;
+    if (s == NULL)
+        Py_RETURN_NONE;
+    PyObject *runs = PyList_New(0);
+    PyObject *run = NULL;
+    if (runs == NULL)
+        return NULL;
+    Reader r = {t, s, pos, end, -1};
+    Token tok;
+    Py_ssize_t prev_end = 0;
+    int more;
+    while ((more = next_token(&r, &tok)) == 1) {
+        PyObject *gap;
+        if (run != NULL) {
+            Py_ssize_t size = tok.start - prev_end;
+            int space = size == 1 && s[prev_end] == ' ';
+            if (!space && (size > max_gap || PyList_GET_SIZE(run) >= max_tokens ||
+                           !gap_ok(s, prev_end, tok.start))) {
+                int failed = PyList_Append(runs, run);
+                Py_CLEAR(run);
+                if (failed)
+                    goto fail;
+            }
+        }
+        if (run == NULL) {
+            run = PyList_New(0);
+            if (run == NULL)
+                goto fail;
+            gap = PyUnicode_New(0, 0);
+        }
+        else {
+            gap = PyUnicode_Substring(lower, prev_end, tok.start);
+        }
+        PyObject *items[5] = {PyLong_FromSsize_t(tok.start), PyLong_FromSsize_t(tok.end),
+                              token_text(lower, &tok), new_bool(tok.word == NULL), gap};
+        if (append_tuple(run, 5, items) < 0)
+            goto fail;
+        prev_end = tok.end;
+    }
+    if (more < 0) {
+        Py_XDECREF(run);
+        Py_DECREF(runs);
+        Py_RETURN_NONE;
+    }
+    if (run != NULL) {
+        int failed = PyList_Append(runs, run);
+        Py_CLEAR(run);
+        if (failed)
+            goto fail;
+    }
+    return runs;
 fail:
-    Py_DECREF(tokens);
+    Py_XDECREF(run);
+    Py_DECREF(runs);
     return NULL;
 }
 
 static PyMethodDef scan_methods[] = {
     {"table", (PyCFunction)scan_table, METH_O, "table(mapping) -> a word table"},
     {"gate", (PyCFunction)(void (*)(void))scan_gate, METH_FASTCALL,
-     "gate(table, lower, pos, endpos) -> (bits, word_bits, has_digit, has_apostrophe, "
-     "hits, counts) or None"},
+     "gate(table, text, lower, pos, endpos) -> (bits, word_bits, has_digit, has_apostrophe, "
+     "changed, hits, counts) or None"},
     {"number_tokens", (PyCFunction)(void (*)(void))scan_number_tokens, METH_FASTCALL,
      "number_tokens(table, lower, pos, endpos) -> [(start, end, token)] or None"},
+    {"number_runs", (PyCFunction)(void (*)(void))scan_number_runs, METH_FASTCALL,
+     "number_runs(table, lower, pos, endpos, max_gap, max_tokens) -> "
+     "[[(start, end, token, is_digits, gap)]] or None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -211,86 +211,22 @@ def _find_in_window(
     """Run the detectors whose trigger words occur in text[pos:endpos] on that window."""
     # Gates: one cheap pass collects the window's words, and each detector runs only when its
     # trigger words occur. Most utterances ("okay, Thursday works") skip most detectors.
-    # The pass gives: bits (the gates opened), hits (the gate words found), how many of the
-    # window's words open the number and letter gates (0, 1, or 2 for "two or more"), whether
-    # a digit occurs, whether a lone spelling letter ("b", not "a" or "i") stands as a word;
-    # and, from the Python pass, `marked` and `words` for the readers that can reuse them.
-    scanned = (
-        _NATIVE.gate(_GATE_TABLE, lower, pos, endpos)
-        if _NATIVE is not None and len(lower) == len(text)
-        else None
+    bits, has_digit, number_words, spelling, changed, hits, marked, reuse = _gate(
+        text, lower, pos, endpos
     )
-    marked = ""
-    reuse = ""  # `marked`, when the number reader can take its words as they are
-    words: list[str] | None = None
-    bits: int
-    has_digit: bool
-    hits: Collection[str]
-    if scanned is not None:
-        # The C scanner (_scan.c) read an ASCII window: the same words, pieces and tails.
-        word_bits: int
-        apostrophe: bool
-        hit_list: list[str]
-        counts: list[int]
-        bits, word_bits, has_digit, apostrophe, hit_list, counts = scanned
-        hits = hit_list
-        number_words = _count_found(hit_list, counts, _NUMBER) if bits & _NUMBER else 0
-        spelling = bool(
-            bits & _SPELLING
-            and (not apostrophe or word_bits & _SPELLING)
-            and _count_found(hit_list, counts, _LETTER) >= 2
-        )
-    else:
-        window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
-        if len(lower) == len(text):
-            # The same words in C without the regex engine: one byte table keeps [a-z'] and
-            # turns every other byte into whitespace (digits into \x1f, which split() also
-            # skips). (encode() itself says whether the window is ASCII: cheaper than asking
-            # isascii().)
-            try:
-                marked = window.encode("ascii").translate(_WORD_BYTES).decode("ascii")
-            except UnicodeEncodeError:
-                marked = ""
-        if marked or not window:
-            words = marked.split()
-            has_digit = "\x1f" in marked
-        else:
-            words = _VOCAB_RE.findall(lower, pos, endpos)
-            has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
-        # One C-level intersection with every gate word; the few words found say which gates
-        # open.
-        found_words = _GATE_WORDS.intersection(words)
-        pieces = words
-        if "'" in window:
-            # The patterns' word boundaries also fall at an apostrophe ("'five'", "st's",
-            # "i've"): the gates look at the pieces between apostrophes too.
-            # (and what follows each apostrophe whole: "this'i'm" holds the cue "i'm")
-            pieces = " ".join(words).replace("'", " ").split()
-            found_words = (
-                found_words
-                | _GATE_WORDS.intersection(pieces)
-                | _GATE_WORDS.intersection(_tails(words))
-            )
-        hits = found_words
-        bits = 0
-        for word in found_words:
-            bits |= _GATE_BITS[word]
-        number_words = _count(pieces, found_words, _NUMBER) if bits & _NUMBER else 0
-        # A spelling is two or more single letters ("i've" holds one), one of them not "a" or
-        # "i" standing alone.
-        spelling = bool(
-            bits & _SPELLING
-            and (pieces is words or not _SPELLING_LETTERS.isdisjoint(words))
-            and _count(pieces, found_words, _LETTER) >= 2
-        )
-        # Without digits or "_" the gate's words are the number reader's words too.
-        reuse = marked if not has_digit and "_" not in window else ""
     # A lone number word ("the first one") is PHI only as an age or a house number.
     if has_digit or number_words >= 2 or (number_words == 1 and bits & (_NINETY | _STREET)):
         # No street suffix in the window: the street pattern after a number need not run.
         street_clear = -1 if bits & _STREET else endpos
         window_runs = number_runs(
-            lower, text, pos, endpos, street_clear, has_digit, reuse, words if reuse else None
+            lower,
+            text,
+            pos,
+            endpos,
+            street_clear,
+            has_digit,
+            reuse,
+            reuse.split() if reuse else None,
         )
         for run in window_runs:
             _classify_run(run, text, lower, found, street_clear)
@@ -303,8 +239,8 @@ def _find_in_window(
         _find_emails(text, lower, found, pos, endpos)
     if spelling:
         letters = [w for w in hits if _GATE_BITS[w] & _LETTER]
-        if scanned is not None:
-            # the window is ASCII: the byte table's view of it for the spelling finder
+        if not marked and len(lower) == len(text) and lower[pos:endpos].isascii():
+            # (the C gate keeps no marked window: the byte table's view for the spelling finder)
             marked = lower[pos:endpos].encode("ascii").translate(_WORD_BYTES).decode("ascii")
         _find_spelled(lower, found, pos, endpos, marked, letters)
     # A name needs a strong cue ("my name is", "Mr"), a softer cue ("this is") before a
@@ -314,7 +250,7 @@ def _find_in_window(
         run_names = bits & _LOOSE or (bits & _NAME_TRIGGER and bits & _WEAK_FIRST)
         # Else a capitalised word must follow a cue or be a lexicon word itself (no capital
         # letter at all: neither).
-        if not run_names and text[pos:endpos] != lower[pos:endpos]:
+        if not run_names and changed:
             caps = list(CAP_WORD_RE.finditer(text, pos, endpos))
             run_names = (
                 len(lower) != len(text)  # offsets of text and lower differ: let it look
@@ -324,6 +260,81 @@ def _find_in_window(
         if run_names:
             cue_words = [w for w in hits if _GATE_BITS[w] & (_NAME_TRIGGER | _LOOSE)]
             _find_names(text, lower, found, pos, endpos, cue_words, caps)
+
+
+# What the gate says of a window: bits (the gates opened), has_digit, how many of the
+# window's words open the number gate (0, 1, or 2 for "two or more"), spelling (two or more
+# single letters, one of them a spelling letter standing alone), changed (text[pos:endpos] !=
+# lower[pos:endpos]), hits (the gate words found), and from the Python pass the window as
+# the byte table marks it and, if the number reader can reuse that, the same again ("": no).
+GateView = tuple[int, bool, int, bool, bool, Collection[str], str, str]
+
+
+def _gate(text: str, lower: str, pos: int, endpos: int) -> GateView:
+    """The gate of text[pos:endpos]: read by the C scanner when it can, else in Python."""
+    if _NATIVE is not None and len(lower) == len(text):
+        scanned = _NATIVE.gate(_GATE_TABLE, text, lower, pos, endpos)
+        if scanned is not None:
+            return _gate_from_scan(scanned)
+    return _gate_python(text, lower, pos, endpos)
+
+
+def _gate_from_scan(
+    scanned: tuple[int, int, bool, bool, bool, tuple[str, ...], tuple[int, ...]],
+) -> GateView:
+    """The C scanner's gate (_scan.c, gate): the same words, pieces and tails as below."""
+    bits, word_bits, has_digit, apostrophe, changed, hits, counts = scanned
+    number_words = _count_found(hits, counts, _NUMBER) if bits & _NUMBER else 0
+    spelling = bool(
+        bits & _SPELLING
+        and (not apostrophe or word_bits & _SPELLING)
+        and _count_found(hits, counts, _LETTER) >= 2
+    )
+    return bits, has_digit, number_words, spelling, changed, hits, "", ""
+
+
+def _gate_python(text: str, lower: str, pos: int, endpos: int) -> GateView:
+    """The gate in Python (the reference for _scan.c's)."""
+    window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
+    marked = ""
+    if len(lower) == len(text):
+        # The words in C without the regex engine: one byte table keeps [a-z'] and turns
+        # every other byte into whitespace (digits into \x1f, which split() also skips).
+        # (encode() itself says whether the window is ASCII: cheaper than asking isascii().)
+        try:
+            marked = window.encode("ascii").translate(_WORD_BYTES).decode("ascii")
+        except UnicodeEncodeError:
+            marked = ""
+    if marked or not window:
+        words = marked.split()
+        has_digit = "\x1f" in marked
+    else:
+        words = _VOCAB_RE.findall(lower, pos, endpos)
+        has_digit = _DIGIT_RE.search(text, pos, endpos) is not None
+    # One C-level intersection with every gate word; the few words found say which gates open.
+    hits = _GATE_WORDS.intersection(words)
+    pieces = words
+    if "'" in window:
+        # The patterns' word boundaries also fall at an apostrophe ("'five'", "st's", "i've"):
+        # the gates look at the pieces between apostrophes too.
+        # (and what follows each apostrophe whole: "this'i'm" holds the cue "i'm")
+        pieces = " ".join(words).replace("'", " ").split()
+        hits = hits | _GATE_WORDS.intersection(pieces) | _GATE_WORDS.intersection(_tails(words))
+    bits = 0
+    for word in hits:
+        bits |= _GATE_BITS[word]
+    number_words = _count(pieces, hits, _NUMBER) if bits & _NUMBER else 0
+    # A spelling is two or more single letters ("i've" holds one), one of them not "a" or "i"
+    # standing alone.
+    spelling = bool(
+        bits & _SPELLING
+        and (pieces is words or not _SPELLING_LETTERS.isdisjoint(words))
+        and _count(pieces, hits, _LETTER) >= 2
+    )
+    changed = text[pos:endpos] != window
+    # Without digits or "_" the gate's words are the number reader's words too.
+    reuse = marked if not has_digit and "_" not in window else ""
+    return bits, has_digit, number_words, spelling, changed, hits, marked, reuse
 
 
 def _after_word(lower: str, at: int, pos: int) -> bool:
@@ -348,7 +359,7 @@ def _tails(words: list[str]) -> list[str]:
     return tails
 
 
-def _count_found(hits: list[str], counts: list[int], bit: int) -> int:
+def _count_found(hits: tuple[str, ...], counts: tuple[int, ...], bit: int) -> int:
     """_count for the C gate: hits[i] occurs counts[i] times as a piece."""
     found = -1
     for i in range(len(hits)):

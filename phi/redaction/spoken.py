@@ -115,6 +115,10 @@ class Run:
         return "".join(c.digits for c in self.chunks[first:last] if not c.month)
 
 
+# A number token in a run: (start, end, token, all digits, the gap before it in the run).
+Token = tuple[int, int, str, bool, str]
+
+
 def number_runs(
     lower: str,
     text: str | None = None,
@@ -132,15 +136,45 @@ def number_runs(
     `street_after`. digits, marked, words: what the caller knows of the window already (see
     number_tokens).
     """
-    runs: list[Run] = []
-    current: list[tuple[int, int, str, bool, str]] = []
-    append = current.append
-    prev_end = -1
     endpos = len(lower) if endpos is None else endpos
     check_oh = text is not None and text.find("OH", pos, endpos) != -1
+    groups: list[list[Token]] | None = None
+    if _NATIVE is not None and not check_oh:
+        # The C scanner groups the tokens as token_groups does (_scan.c, number_runs).
+        groups = _NATIVE.number_runs(_TOKEN_TABLE, lower, pos, endpos, _MAX_GAP, _MAX_RUN_TOKENS)
+    if groups is None:
+        groups = token_groups(lower, text if check_oh else None, pos, endpos, digits, marked, words)
+    runs: list[Run] = []
+    for tokens in groups:
+        if _may_matter(lower, tokens, street_clear):
+            run = _read(tokens)
+            if run.chunks:
+                runs.append(run)
+    return runs
+
+
+def token_groups(
+    lower: str,
+    text: str | None,
+    pos: int,
+    endpos: int,
+    digits: bool = True,
+    marked: str = "",
+    words: list[str] | None = None,
+) -> list[list[Token]]:
+    """The number tokens of lower[pos:endpos] grouped into runs (number_runs' first step).
+
+    A token joins the run before it when the gap since the run's last token is a single
+    space, or a pause (NUMBER_GAP_RE) of at most _MAX_GAP characters in a run of fewer than
+    _MAX_RUN_TOKENS tokens. With text: a token written "OH" is not a token (Ohio).
+    """
+    groups: list[list[Token]] = []
+    current: list[Token] = []
+    append = current.append
+    prev_end = -1
     gap_ok = NUMBER_GAP_RE.fullmatch
     for start, end, tok in number_tokens(lower, pos, endpos, digits, marked, words):
-        if check_oh and tok == "oh" and text[start:end] == "OH":  # type: ignore[index]
+        if text is not None and tok == "oh" and text[start:end] == "OH":
             continue
         if current:
             gap = lower[prev_end:start]
@@ -150,8 +184,7 @@ def number_runs(
                 # (a gap of pause characters alone, ", " or " - ", needs no regex call)
                 or (gap.strip(_PAUSE_CHARS) != "" and not gap_ok(gap))
             ):
-                if _may_matter(lower, current, street_clear):
-                    runs.append(_read(current))
+                groups.append(current)
                 current = []
                 append = current.append
                 gap = ""
@@ -159,9 +192,9 @@ def number_runs(
             gap = ""
         prev_end = end
         append((start, end, tok, tok[0].isdigit(), gap))
-    if current and _may_matter(lower, current, street_clear):
-        runs.append(_read(current))
-    return [r for r in runs if r.chunks]
+    if current:
+        groups.append(current)
+    return groups
 
 
 # The characters NUMBER_GAP_RE reads one by one (a gap made only of them is a pause).
@@ -271,9 +304,7 @@ def street_after(lower: str, end: int, street_clear: int) -> "re.Match[str] | No
     return STREET_AFTER_RE.match(lower, end)
 
 
-def _may_matter(
-    lower: str, tokens: list[tuple[int, int, str, bool, str]], street_clear: int
-) -> bool:
+def _may_matter(lower: str, tokens: list[Token], street_clear: int) -> bool:
     """Cheap test before reading a run: could it be PHI at all?"""
     if len(tokens) == 1:
         return _single_may_matter(lower, tokens[0], street_clear)
@@ -291,9 +322,7 @@ def _may_matter(
     return street_after(lower, tokens[-1][1], street_clear) is not None
 
 
-def _single_may_matter(
-    lower: str, token: tuple[int, int, str, bool, str], street_clear: int
-) -> bool:
+def _single_may_matter(lower: str, token: Token, street_clear: int) -> bool:
     """A lone number token is PHI only as a long id, a house number, ZIP or an age over 89.
 
     This fast path skips the common lone "two", "at 3", "room 12" without reading them.
@@ -338,7 +367,7 @@ def _hard_gap(gap: str) -> bool:
     return "dash" in gap
 
 
-def _read(tokens: list[tuple[int, int, str, bool, str]]) -> Run:
+def _read(tokens: list[Token]) -> Run:
     """Fold tokens into chunks: tens absorb units, "hundred"/"thousand" scale what came before."""
     chunks: list[Chunk] = []
     repeat = 1
