@@ -196,12 +196,28 @@ parse_index(PyObject *arg, Py_ssize_t *out)
     return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
 }
 
-/* The table, and the window lower[pos:end] as bytes when it is ASCII (*s = NULL when not). */
-static int
-parse_window(PyObject *const *args, const char *name, Table **t, PyObject *lower,
-             const unsigned char **s, Py_ssize_t *pos, Py_ssize_t *end)
+/* A window lower[base:base+n] as ASCII bytes: s[i] is lower[base + i]. The bytes are the
+ * string's own when it is stored one byte per character, else a copy (`owned`). */
+typedef struct {
+    const unsigned char *s;
+    Py_ssize_t base, n;
+    unsigned char *owned;
+} Window;
+
+static void
+window_release(Window *w)
 {
-    *t = PyCapsule_GetPointer(args[0], CAPSULE_NAME);
+    PyMem_Free(w->owned);
+    w->owned = NULL;
+}
+
+/* The table and the window lower[pos:end], clamped as a slice is (0 <= pos <= end <= size).
+ * -1: an error is set; 0: w->s is NULL when the window holds a character outside ASCII. */
+static int
+parse_window(PyObject *table, PyObject *lower, Py_ssize_t pos, Py_ssize_t end, const char *name,
+             Table **t, Window *w)
+{
+    *t = PyCapsule_GetPointer(table, CAPSULE_NAME);
     if (*t == NULL)
         return -1;
     if (!PyUnicode_Check(lower)) {
@@ -209,23 +225,37 @@ parse_window(PyObject *const *args, const char *name, Table **t, PyObject *lower
         return -1;
     }
     Py_ssize_t size = PyUnicode_GET_LENGTH(lower);
-    /* Clamped as a slice is: 0 <= pos <= end <= size. */
-    if (*end > size)
-        *end = size;
-    if (*pos < 0)
-        *pos = 0;
-    if (*pos > *end)
-        *pos = *end;
-    *s = NULL;
-    if (PyUnicode_KIND(lower) != PyUnicode_1BYTE_KIND)
-        return 0; /* holds a character above U+00FF, maybe in this window: Python decides */
-    const unsigned char *data = PyUnicode_1BYTE_DATA(lower);
-    if (!PyUnicode_IS_ASCII(lower)) {
-        for (Py_ssize_t i = *pos; i < *end; i++)
-            if (data[i] >= 128)
-                return 0;
+    if (end > size)
+        end = size;
+    if (pos < 0)
+        pos = 0;
+    if (pos > end)
+        pos = end;
+    *w = (Window){NULL, pos, end - pos, NULL};
+    int kind = PyUnicode_KIND(lower);
+    const void *data = PyUnicode_DATA(lower);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const unsigned char *bytes = (const unsigned char *)data + pos;
+        if (!PyUnicode_IS_ASCII(lower)) {
+            for (Py_ssize_t i = 0; i < w->n; i++)
+                if (bytes[i] >= 128)
+                    return 0;
+        }
+        w->s = bytes;
+        return 0;
     }
-    *s = data;
+    /* Two or four bytes per character: an ASCII window is copied into bytes. */
+    for (Py_ssize_t i = 0; i < w->n; i++)
+        if (PyUnicode_READ(kind, data, pos + i) >= 128)
+            return 0;
+    w->owned = PyMem_Malloc((size_t)(w->n > 0 ? w->n : 1));
+    if (w->owned == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < w->n; i++)
+        w->owned[i] = (unsigned char)PyUnicode_READ(kind, data, pos + i);
+    w->s = w->owned;
     return 0;
 }
 
@@ -273,16 +303,15 @@ hits_add(Hits *h, uint64_t call, Entry *e, int is_piece)
     return 0;
 }
 
-/* text[pos:end] != lower[pos:end], for strings of one length: does the window hold a
- * character that lower-casing changed? */
+/* text[pos:end] != lower[pos:end] for the window of lower (text has lower's length): does
+ * the window hold a character that lower-casing changed? */
 static int
-window_changed(PyObject *text, PyObject *lower, Py_ssize_t pos, Py_ssize_t end)
+window_changed(PyObject *text, const Window *w)
 {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    const unsigned char *low = PyUnicode_1BYTE_DATA(lower); /* the window is ASCII */
-    for (Py_ssize_t i = pos; i < end; i++)
-        if (PyUnicode_READ(kind, data, i) != low[i])
+    for (Py_ssize_t i = 0; i < w->n; i++)
+        if (PyUnicode_READ(kind, data, w->base + i) != w->s[i])
             return 1;
     return 0;
 }
@@ -307,7 +336,7 @@ static PyObject *
 scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Table *t;
-    const unsigned char *s;
+    Window w;
     Py_ssize_t pos, end;
     if (nargs != 5) {
         PyErr_SetString(PyExc_TypeError, "gate(table, text, lower, pos, endpos)");
@@ -315,22 +344,26 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *text = args[1], *lower = args[2];
     if (parse_index(args[3], &pos) < 0 || parse_index(args[4], &end) < 0 ||
-        parse_window(args, "gate", &t, lower, &s, &pos, &end) < 0)
+        parse_window(args[0], lower, pos, end, "gate", &t, &w) < 0)
         return NULL;
     if (!PyUnicode_Check(text) || PyUnicode_GET_LENGTH(text) != PyUnicode_GET_LENGTH(lower)) {
+        window_release(&w);
         PyErr_SetString(PyExc_ValueError, "gate: text and lower must be str of one length");
         return NULL;
     }
-    if (s == NULL)
+    if (w.s == NULL)
         Py_RETURN_NONE;
 
+    const unsigned char *s = w.s;
+    Py_ssize_t n = w.n;
+    PyObject *result = NULL;
     Hits h = {.n = 0, .cap = 32};
     h.items = h.local;
     uint64_t call = ++t->calls;
     long bits = 0, word_bits = 0;
     int has_digit = 0, has_apostrophe = 0;
-    Py_ssize_t i = pos;
-    while (i < end) {
+    Py_ssize_t i = 0;
+    while (i < n) {
         unsigned char c = s[i];
         if (!is_letter(c) && c != '\'') {
             has_digit |= is_digit(c);
@@ -340,7 +373,7 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         /* A word: s[i:j], [a-z'] only. */
         Py_ssize_t j = i;
         int apostrophes = 0;
-        while (j < end && (is_letter(s[j]) || s[j] == '\'')) {
+        while (j < n && (is_letter(s[j]) || s[j] == '\'')) {
             apostrophes += s[j] == '\'';
             j++;
         }
@@ -348,7 +381,7 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (whole != NULL)
             word_bits |= whole->bits;
         if (hits_add(&h, call, whole, apostrophes == 0) < 0)
-            goto fail;
+            goto done;
         if (apostrophes) {
             has_apostrophe = 1;
             Py_ssize_t k = i;
@@ -356,7 +389,7 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 if (s[k] == '\'') {
                     /* The tail after this apostrophe: s[k+1:j]. */
                     if (hits_add(&h, call, lookup(t, s + k + 1, j - k - 1), 0) < 0)
-                        goto fail;
+                        goto done;
                     k++;
                     continue;
                 }
@@ -364,7 +397,7 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 while (p < j && s[p] != '\'')
                     p++;
                 if (hits_add(&h, call, lookup(t, s + k, p - k), 1) < 0)
-                    goto fail;
+                    goto done;
                 k = p;
             }
         }
@@ -374,49 +407,47 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         bits |= h.items[k].entry->bits;
 
     /* From here on Python objects are made; the scratch fields are no longer read. */
-    PyObject *result = PyTuple_New(7);
+    result = PyTuple_New(7);
     if (result == NULL)
-        goto fail;
+        goto done;
     PyObject *words = PyTuple_New(h.n), *counts = PyTuple_New(h.n);
     PyTuple_SET_ITEM(result, 0, PyLong_FromLong(bits));
     PyTuple_SET_ITEM(result, 1, PyLong_FromLong(word_bits));
     PyTuple_SET_ITEM(result, 2, new_bool(has_digit));
     PyTuple_SET_ITEM(result, 3, new_bool(has_apostrophe));
-    PyTuple_SET_ITEM(result, 4, new_bool(window_changed(text, lower, pos, end)));
+    PyTuple_SET_ITEM(result, 4, new_bool(window_changed(text, &w)));
     PyTuple_SET_ITEM(result, 5, words);
     PyTuple_SET_ITEM(result, 6, counts);
     if (words == NULL || counts == NULL || PyTuple_GET_ITEM(result, 0) == NULL ||
         PyTuple_GET_ITEM(result, 1) == NULL) {
-        Py_DECREF(result); /* frees what was set; NULL items are skipped */
-        goto fail;
+        Py_CLEAR(result); /* frees what was set; NULL items are skipped */
+        goto done;
     }
     for (Py_ssize_t k = 0; k < h.n; k++) {
         PyObject *count = PyLong_FromSsize_t(h.items[k].pieces);
         if (count == NULL) {
-            Py_DECREF(result);
-            goto fail;
+            Py_CLEAR(result);
+            goto done;
         }
         PyTuple_SET_ITEM(words, k, Py_NewRef(h.items[k].entry->word));
         PyTuple_SET_ITEM(counts, k, count);
     }
+done:
     if (h.items != h.local)
         PyMem_Free(h.items);
+    window_release(&w);
     return result;
-fail:
-    if (h.items != h.local)
-        PyMem_Free(h.items);
-    return NULL;
 }
 
 /* ---- number tokens -------------------------------------------------------------------- */
 
-/* A token: lower[start:end], a table word (`word`) or, with word NULL, a run of digits. */
+/* A token: window bytes [start, end), a table word (`word`) or, with word NULL, digits. */
 typedef struct {
     Py_ssize_t start, end;
     const Entry *word;
 } Token;
 
-/* Reads the tokens of s[pos:end] one by one. Words here are runs of [a-z0-9_'] (the
+/* Reads the tokens of a window one by one. Words here are runs of [a-z0-9_'] (the
  * characters NUMBER_TOKEN_RE's word boundaries depend on). For a table of the number words,
  * a word is
  *   - in the table: one token, itself;
@@ -429,7 +460,8 @@ typedef struct {
 typedef struct {
     Table *t;
     const unsigned char *s;
-    Py_ssize_t i, end;
+    Py_ssize_t n;        /* the window's length */
+    Py_ssize_t i;        /* where reading goes on */
     Py_ssize_t word_end; /* while reading the pieces of a word: its end; else -1 */
 } Reader;
 
@@ -451,12 +483,12 @@ next_token(Reader *r, Token *tok)
             }
         }
         r->word_end = -1;
-        while (r->i < r->end && !is_token_char(s[r->i]))
+        while (r->i < r->n && !is_token_char(s[r->i]))
             r->i++;
-        if (r->i >= r->end)
+        if (r->i >= r->n)
             return 0;
         Py_ssize_t i = r->i, j = i, digits = 0, others = 0;
-        while (j < r->end && is_token_char(s[j])) {
+        while (j < r->n && is_token_char(s[j])) {
             digits += is_digit(s[j]);
             others += s[j] == '_' || s[j] == '\'';
             j++;
@@ -479,14 +511,14 @@ next_token(Reader *r, Token *tok)
 
 /* The token's text: the table's own str for a word, a new str for digits. */
 static PyObject *
-token_text(PyObject *lower, const Token *tok)
+token_text(PyObject *lower, const Window *w, const Token *tok)
 {
     if (tok->word != NULL)
         return Py_NewRef(tok->word->word);
-    return PyUnicode_Substring(lower, tok->start, tok->end);
+    return PyUnicode_Substring(lower, w->base + tok->start, w->base + tok->end);
 }
 
-/* Append (item0, item1, ...) built from `n` new references; any NULL fails (all released). */
+/* Append a tuple of `n` new references to list; any NULL fails (and all are released). */
 static int
 append_tuple(PyObject *list, Py_ssize_t n, PyObject **items)
 {
@@ -513,7 +545,7 @@ static PyObject *
 scan_number_tokens(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Table *t;
-    const unsigned char *s;
+    Window w;
     Py_ssize_t pos, end;
     if (nargs != 4) {
         PyErr_SetString(PyExc_TypeError, "number_tokens(table, lower, pos, endpos)");
@@ -521,25 +553,22 @@ scan_number_tokens(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *lower = args[1];
     if (parse_index(args[2], &pos) < 0 || parse_index(args[3], &end) < 0 ||
-        parse_window(args, "number_tokens", &t, lower, &s, &pos, &end) < 0)
+        parse_window(args[0], lower, pos, end, "number_tokens", &t, &w) < 0)
         return NULL;
-    if (s == NULL)
+    if (w.s == NULL)
         Py_RETURN_NONE;
     PyObject *tokens = PyList_New(0);
-    if (tokens == NULL)
-        return NULL;
-    Reader r = {t, s, pos, end, -1};
+    Reader r = {t, w.s, w.n, 0, -1};
     Token tok;
-    int more;
-    while ((more = next_token(&r, &tok)) == 1) {
-        PyObject *items[3] = {PyLong_FromSsize_t(tok.start), PyLong_FromSsize_t(tok.end),
-                              token_text(lower, &tok)};
-        if (append_tuple(tokens, 3, items) < 0) {
-            Py_DECREF(tokens);
-            return NULL;
-        }
+    int more = 0;
+    while (tokens != NULL && (more = next_token(&r, &tok)) == 1) {
+        PyObject *items[3] = {PyLong_FromSsize_t(w.base + tok.start),
+                              PyLong_FromSsize_t(w.base + tok.end), token_text(lower, &w, &tok)};
+        if (append_tuple(tokens, 3, items) < 0)
+            Py_CLEAR(tokens);
     }
-    if (more < 0) {
+    window_release(&w);
+    if (tokens != NULL && more < 0) {
         Py_DECREF(tokens);
         Py_RETURN_NONE;
     }
@@ -568,11 +597,11 @@ gap_ok(const unsigned char *s, Py_ssize_t a, Py_ssize_t b)
         Py_ssize_t j = i;
         while (j < b && is_letter(s[j]))
             j++;
-        const char *w = (const char *)s + i;
+        const char *word = (const char *)s + i;
         Py_ssize_t n = j - i;
-        if (!((n == 2 && (memcmp(w, "of", 2) == 0 || memcmp(w, "uh", 2) == 0 ||
-                          memcmp(w, "um", 2) == 0)) ||
-              (n == 3 && (memcmp(w, "the", 3) == 0 || memcmp(w, "and", 3) == 0))))
+        if (!((n == 2 && (memcmp(word, "of", 2) == 0 || memcmp(word, "uh", 2) == 0 ||
+                          memcmp(word, "um", 2) == 0)) ||
+              (n == 3 && (memcmp(word, "the", 3) == 0 || memcmp(word, "and", 3) == 0))))
             return 0;
         i = j;
     }
@@ -582,15 +611,15 @@ gap_ok(const unsigned char *s, Py_ssize_t a, Py_ssize_t b)
 /* number_runs(table, lower, pos, endpos, max_gap, max_tokens)
  *   -> [[(start, end, token, is_digits, gap), ...], ...] or None
  *
- * The tokens of number_tokens() grouped as spoken.number_runs groups them: a token joins the
- * run before it when the gap since that run's last token is a single space, or is at most
- * max_gap long, passes gap_ok, and the run has fewer than max_tokens tokens. gap is that
- * text ("" for a run's first token). */
+ * The tokens of number_tokens() grouped as spoken.token_groups groups them: a token joins
+ * the run before it when the gap since that run's last token is a single space, or is at
+ * most max_gap long, passes gap_ok, and the run has fewer than max_tokens tokens. gap is
+ * that text ("" for a run's first token). */
 static PyObject *
 scan_number_runs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Table *t;
-    const unsigned char *s;
+    Window w;
     Py_ssize_t pos, end, max_gap, max_tokens;
     if (nargs != 6) {
         PyErr_SetString(PyExc_TypeError,
@@ -600,62 +629,60 @@ scan_number_runs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *lower = args[1];
     if (parse_index(args[2], &pos) < 0 || parse_index(args[3], &end) < 0 ||
         parse_index(args[4], &max_gap) < 0 || parse_index(args[5], &max_tokens) < 0 ||
-        parse_window(args, "number_runs", &t, lower, &s, &pos, &end) < 0)
+        parse_window(args[0], lower, pos, end, "number_runs", &t, &w) < 0)
         return NULL;
-    if (s == NULL)
+    if (w.s == NULL)
         Py_RETURN_NONE;
+    const unsigned char *s = w.s;
     PyObject *runs = PyList_New(0);
     PyObject *run = NULL;
-    if (runs == NULL)
-        return NULL;
-    Reader r = {t, s, pos, end, -1};
+    Reader r = {t, s, w.n, 0, -1};
     Token tok;
     Py_ssize_t prev_end = 0;
-    int more;
-    while ((more = next_token(&r, &tok)) == 1) {
+    int more = 0;
+    while (runs != NULL && (more = next_token(&r, &tok)) == 1) {
         PyObject *gap;
         if (run != NULL) {
             Py_ssize_t size = tok.start - prev_end;
             int space = size == 1 && s[prev_end] == ' ';
             if (!space && (size > max_gap || PyList_GET_SIZE(run) >= max_tokens ||
                            !gap_ok(s, prev_end, tok.start))) {
-                int failed = PyList_Append(runs, run);
+                if (PyList_Append(runs, run) < 0)
+                    Py_CLEAR(runs);
                 Py_CLEAR(run);
-                if (failed)
-                    goto fail;
+                if (runs == NULL)
+                    break;
             }
         }
         if (run == NULL) {
             run = PyList_New(0);
-            if (run == NULL)
-                goto fail;
+            if (run == NULL) {
+                Py_CLEAR(runs);
+                break;
+            }
             gap = PyUnicode_New(0, 0);
         }
         else {
-            gap = PyUnicode_Substring(lower, prev_end, tok.start);
+            gap = PyUnicode_Substring(lower, w.base + prev_end, w.base + tok.start);
         }
-        PyObject *items[5] = {PyLong_FromSsize_t(tok.start), PyLong_FromSsize_t(tok.end),
-                              token_text(lower, &tok), new_bool(tok.word == NULL), gap};
-        if (append_tuple(run, 5, items) < 0)
-            goto fail;
+        PyObject *items[5] = {PyLong_FromSsize_t(w.base + tok.start),
+                              PyLong_FromSsize_t(w.base + tok.end), token_text(lower, &w, &tok),
+                              new_bool(tok.word == NULL), gap};
+        if (append_tuple(run, 5, items) < 0) {
+            Py_CLEAR(runs);
+            break;
+        }
         prev_end = tok.end;
     }
-    if (more < 0) {
-        Py_XDECREF(run);
+    if (runs != NULL && run != NULL && more == 0 && PyList_Append(runs, run) < 0)
+        Py_CLEAR(runs);
+    Py_XDECREF(run);
+    window_release(&w);
+    if (runs != NULL && more < 0) {
         Py_DECREF(runs);
         Py_RETURN_NONE;
     }
-    if (run != NULL) {
-        int failed = PyList_Append(runs, run);
-        Py_CLEAR(run);
-        if (failed)
-            goto fail;
-    }
     return runs;
-fail:
-    Py_XDECREF(run);
-    Py_DECREF(runs);
-    return NULL;
 }
 
 static PyMethodDef scan_methods[] = {

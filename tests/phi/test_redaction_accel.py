@@ -1,7 +1,9 @@
-"""The optional compiled (mypyc) redaction modules: never required, never stale, same spans."""
+"""The optional compiled redaction modules (mypyc, and the C word scanner): never required,
+never stale, and the same spans as the pure-Python engine on the corpus and generated text."""
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,8 @@ import pytest
 from phi.redaction import accel, find_spans
 from phi.redaction.corpus import generate, generate_calls
 from phi.redaction.scoring import load_marked
+
+from .test_redaction_gates import SEPARATORS, WORDS
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "phi" / "data" / "redaction_heldout.txt"
@@ -24,6 +28,24 @@ print(json.dumps({"compiled": accel.compiled(),
 """
 
 
+def _generated(count: int) -> list[str]:
+    """Texts made of the gate test's words and separators, some with odd characters, and
+    transcripts long enough to be read line by line (one with curly apostrophes, which makes
+    the whole string two bytes a character). Seeded: the same texts every run."""
+    rng = random.Random(5)
+    odd = "\u00e9\u2019\u2013\x00\u212a\u0130\ud800"
+    texts = []
+    for _ in range(count):
+        parts = [rng.choice(WORDS) + rng.choice(SEPARATORS) for _ in range(rng.randint(1, 24))]
+        if rng.random() < 0.2:
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(odd))
+        texts.append("".join(parts))
+    calls = [c.text for c in generate_calls()[:40]]
+    texts.append("\n".join(calls))
+    texts.append("\n".join(calls).replace("'", "\u2019"))
+    return texts
+
+
 def _texts() -> list[str]:
     calls = generate_calls()
     return (
@@ -31,6 +53,7 @@ def _texts() -> list[str]:
         + [c.text for c in calls]
         + [e.text for e in load_marked(HELDOUT)]
         + ["five five five, oh one two " * 40, "Mr. " * 500, "12/" * 300, "a@" * 400]
+        + _generated(3000)
     )
 
 
