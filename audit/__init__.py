@@ -86,7 +86,8 @@ is detected by ``manage.py audit_verify``. The after-commit path only checks whe
 checkpoint is due when its seal crossed a multiple of AUDIT_CHECKPOINT_EVERY.
 
 Verification: Postgres builds each event's canonical bytes from its columns and its link's
-seq and prev_hash (``PG_CANONICAL_SQL``, pinned to ``canonical_bytes()`` by a test) and sends
+seq and prev_hash (``PG_VERIFY_CANONICAL_SQL``: one concat() for rows whose text needs no
+escaping, to_json() for the rest; both pinned to ``canonical_bytes()`` by a test) and sends
 only (seq, prev_hash, hash, canonical bytes) through server-side binary cursors, walking the
 links in seq order; Python recomputes SHA-256(raw prev_hash || canonical) for every row and
 checks every link, seq continuity, that every link's event still exists, that no event is

@@ -9,7 +9,7 @@ own name, and names a (seq, hash) the chain still contains. It stops at the firs
 names its seq and kind.
 
 Speed: on Postgres the database builds each event's canonical bytes from its columns
-(audit.chain.PG_CANONICAL_SQL) and sends only (seq, prev_hash, hash, canonical bytes) through
+(audit.chain.PG_VERIFY_CANONICAL_SQL) and sends only (seq, prev_hash, hash, canonical bytes) through
 a server-side binary cursor; Python recomputes SHA-256(raw prev_hash || canonical) for every
 row itself, so the auditor trusts the database for nothing but the byte layout (which
 tests/audit/test_chain.py pins to canonical_bytes()), and no row is re-serialised in Python.
@@ -39,7 +39,7 @@ from audit.chain import (
     GENESIS_HASH,
     LINK_TABLE,
     PENDING_TABLE,
-    PG_CANONICAL_SQL,
+    PG_VERIFY_CANONICAL_SQL,
     TABLE,
     canonical_bytes,
     chain_head,
@@ -122,6 +122,13 @@ def chain_verify(
     if start_prev is None:
         result.failure = Failure(
             since_seq - 1, FailureKind.SEQ_GAP, f"seq {since_seq - 1} is missing"
+        )
+        return result
+    if not _is_hash(start_prev):
+        result.failure = Failure(
+            since_seq - 1,
+            FailureKind.HASH_MISMATCH,
+            f"event seq {since_seq - 1} stores a hash that is not 64 hex digits",
         )
         return result
     report = _Progress(progress, batch_size)
@@ -229,6 +236,13 @@ def _row_failure(
     return None
 
 
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def _is_hash(text: str) -> bool:
+    return len(text) == 64 and _HEX_DIGITS.issuperset(text)
+
+
 def _hash_at(seq: int) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT hash FROM {LINK_TABLE} WHERE seq = %s", [seq])  # noqa: S608 - constant table name
@@ -236,14 +250,14 @@ def _hash_at(seq: int) -> str | None:
     return None if row is None else row[0]
 
 
-# Postgres builds each sealed event's canonical bytes (audit.chain.PG_CANONICAL_SQL) and sends
+# Postgres builds each sealed event's canonical bytes (audit.chain.PG_VERIFY_CANONICAL_SQL) and sends
 # them with seq, prev_hash and hash; Python recomputes SHA-256(raw prev || canonical) itself.
 # The links stream in seq order off their primary key and each fetches its event by id
 # (a nested loop: _verify_range turns off the hash and merge joins for its transaction, which
 # the planner would otherwise pick, hashing the whole event table and then sorting). A link
 # whose event row is gone comes back with NULL bytes (LEFT JOIN), and is named so.
 _FAST_SQL = (
-    f"SELECT l.seq, l.prev_hash, l.hash, {PG_CANONICAL_SQL} FROM {LINK_TABLE} l "  # noqa: S608 - constant SQL
+    f"SELECT l.seq, l.prev_hash, l.hash, {PG_VERIFY_CANONICAL_SQL} FROM {LINK_TABLE} l "  # noqa: S608 - constant SQL
     f"LEFT JOIN {TABLE} e ON e.id = l.event_id "
     "WHERE l.seq >= %s AND l.seq <= %s ORDER BY l.seq"
 )
@@ -282,8 +296,8 @@ def _verify_fast(
     def run(i: int) -> None:
         lo, hi = ranges[i]
         try:
-            if starts[i] is None:  # the row before this range is missing: the previous
-                outcomes[i] = _RangeOutcome(0, lo - 1, "")  # range reports the gap
+            if starts[i] is None or not _is_hash(starts[i]):  # the row before this range
+                outcomes[i] = _RangeOutcome(0, lo - 1, "")  # is bad: the previous range says how
             else:
                 outcomes[i] = _verify_range(lo, hi, starts[i], batch_size, report, own=True)
         except BaseException as exc:  # re-raised in the caller's thread below
@@ -357,7 +371,7 @@ def _raw_atomic(db: Any) -> Iterator[None]:
 def _check_stream(
     cursor: Any, first_seq: int, start_prev: str, batch_size: int, report: _Progress
 ) -> _RangeOutcome:
-    # The hot loop: per row one tuple unpack, two comparisons, one SHA-256 and its hex.
+    # The hot loop: per row one tuple unpack, three comparisons, one SHA-256 and its hex.
     sha256 = hashlib.sha256
     expected_seq = first_seq
     expected_prev = start_prev
@@ -367,10 +381,10 @@ def _check_stream(
         for seq, prev_hash, stored, canonical in rows:
             if seq != expected_seq or prev_hash != expected_prev or canonical is None:
                 break
-            digest = sha256(prev_raw + canonical)
-            if digest.hexdigest() != stored:
+            digest = sha256(prev_raw + canonical).digest()
+            if digest.hex() != stored:
                 break
-            prev_raw = digest.digest()
+            prev_raw = digest
             expected_prev = stored
             expected_seq += 1
         else:

@@ -12,6 +12,7 @@ from audit.actions import AuditAction
 from audit.chain import (
     GENESIS_HASH,
     PG_HASH_INPUT_SQL,
+    PG_VERIFY_CANONICAL_SQL,
     canonical_bytes,
     canonical_detail,
     chain_head,
@@ -159,3 +160,32 @@ def test_postgres_builds_the_same_canonical_bytes_as_python():
         python_bytes = bytes.fromhex(event.prev_hash) + event_canonical_bytes(event)
         assert bytes(from_sql[event.seq]) == python_bytes
         assert hashlib.sha256(bytes(from_sql[event.seq])).hexdigest() == event.hash
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_verifiers_plain_and_escaped_forms_both_give_the_canonical_bytes():
+    # Plain rows take concat(), rows with a quote, backslash or control character in any text
+    # column take to_json(): both must give exactly canonical_bytes().
+    plain = {"resource_id": "r-1", "practice_id": None}
+    _record(**plain)
+    awkward = [
+        {column: text}
+        for column in ("resource_id", "resource_type", "practice_id")
+        for text in AWKWARD_STRINGS
+        if text or column != "resource_type"  # a resource type is required
+    ]
+    for fields in awkward:
+        _record(**fields)
+    _record(detail={"reason": 'said "hi"\n'}, resource_id="plain")  # escapes only in detail
+    chain_integrate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.seq, {PG_VERIFY_CANONICAL_SQL} FROM audit_chainlink l "
+            "JOIN audit_auditevent e ON e.id = l.event_id ORDER BY l.seq"
+        )
+        from_sql = dict(cursor.fetchall())
+    events = list(AuditEvent.objects.select_related("link"))
+    assert len(events) == 2 + len(awkward)
+    for event in events:
+        assert bytes(from_sql[event.seq]) == event_canonical_bytes(event)

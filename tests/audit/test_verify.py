@@ -127,6 +127,28 @@ def test_changed_field_of_a_middle_event_is_found(tampered):
 
 
 @tamper
+def test_escaping_forged_into_a_field_is_found(worm_dir):
+    # 'a"b' enters the hash input escaped, as "a\"b". Writing that escaped text itself
+    # into the column (a backslash and a quote) must not hash the same: the verifier takes
+    # such a row through the escaping form, never pastes the column in as it is.
+    record_events(3)
+    record_events(1, resource_id='a"b')
+    record_events(3)
+    chain_integrate()
+    assert chain_verify().ok
+    _triggers("DISABLE")
+    _sql(f"UPDATE audit_auditevent SET resource_id = %s WHERE id = {_event_of(4)}", ['a\\"b'])
+    _fails(FailureKind.HASH_MISMATCH, 4)
+
+
+@tamper
+def test_a_hash_that_is_not_hex_before_since_seq_is_named(tampered):
+    _sql("UPDATE audit_chainlink SET hash = repeat('z', 64) WHERE seq = 20")
+    result = chain_verify(since_seq=21)
+    assert (result.failure.kind, result.failure.seq) == (FailureKind.HASH_MISMATCH, 20)
+
+
+@tamper
 def test_changed_link_hash_of_a_middle_event_is_found(tampered):
     _sql("UPDATE audit_chainlink SET hash = repeat('b', 64) WHERE seq = 15")
     _fails(FailureKind.HASH_MISMATCH, 15)
@@ -328,6 +350,8 @@ def test_parallel_ranges_verify_like_one_loop(parallel_chain):
             "HASH_MISMATCH",
             21,
         ),
+        # the hash the 2nd range starts from is not hex: the 1st range names it
+        ("UPDATE audit_chainlink SET hash = repeat('z', 64) WHERE seq = 20", "HASH_MISMATCH", 20),
     ],
 )
 def test_parallel_ranges_find_tampering_at_the_right_seq(parallel_chain, tamper, kind, seq):
