@@ -12,6 +12,7 @@
  *   number_runs(table, lower, pos, end, max_gap, max_tokens)
  *                                         those tokens grouped into runs as spoken.number_runs
  *                                         groups them
+ *   cap_words(text, lower, pos, end)      what CAP_WORD_RE.finditer(text, pos, end) finds
  *
  * All but table() return None when the window holds a character outside ASCII, and the number
  * readers also when a word mixes digits or "_" with other characters ("5th", "a1234567"): the
@@ -685,6 +686,134 @@ scan_number_runs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return runs;
 }
 
+/* ---- capitalised words ---------------------------------------------------------------- */
+
+static inline int
+is_upper(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+/* \w of an ASCII character (a str pattern's \w, restricted to ASCII). */
+static inline int
+is_ascii_word(unsigned char c)
+{
+    return is_letter(c) || is_upper(c) || is_digit(c) || c == '_';
+}
+
+/* The end of the run of [a-z] from i. */
+static inline Py_ssize_t
+lower_run(const unsigned char *s, Py_ssize_t n, Py_ssize_t i)
+{
+    while (i < n && is_letter(s[i]))
+        i++;
+    return i;
+}
+
+/* Where CAP_WORD_RE's match starting at the capital s[i] ends, or -1:
+ *     [A-Z](?:[a-z]+(?:['\-][A-Z]?[a-z]+)?|'[A-Z][a-z]+|[a-z]?[A-Z][a-z]+)\b
+ * tried as the regex engine tries it, alternative by alternative. Each [a-z]+ is greedy and
+ * followed by \b or by a character that is not [a-z], so giving letters back never helps
+ * (the character after a shorter run is a letter, which is neither), and only the maximal
+ * run is tried. The window's end is a word boundary (as the regex's endpos is). */
+static Py_ssize_t
+cap_word_end(const unsigned char *s, Py_ssize_t n, Py_ssize_t i)
+{
+#define BOUNDARY(k) ((k) >= n || !is_ascii_word(s[k]))
+    Py_ssize_t j = i + 1;
+    /* [a-z]+ (?:['\-][A-Z]?[a-z]+)? \b */
+    Py_ssize_t run = lower_run(s, n, j);
+    if (run > j) {
+        if (run < n && (s[run] == '\'' || s[run] == '-')) {
+            Py_ssize_t q = run + 1;
+            if (q < n && is_upper(s[q]))
+                q++; /* ([A-Z]? taken; left out, [a-z]+ would start at a capital: no match) */
+            Py_ssize_t r = lower_run(s, n, q);
+            if (r > q && BOUNDARY(r))
+                return r;
+        }
+        if (BOUNDARY(run))
+            return run;
+    }
+    /* '[A-Z][a-z]+ \b */
+    if (j + 1 < n && s[j] == '\'' && is_upper(s[j + 1])) {
+        Py_ssize_t r = lower_run(s, n, j + 2);
+        if (r > j + 2 && BOUNDARY(r))
+            return r;
+    }
+    /* [a-z]?[A-Z][a-z]+ \b: one lower-case letter first, then none */
+    if (j + 1 < n && is_letter(s[j]) && is_upper(s[j + 1])) {
+        Py_ssize_t r = lower_run(s, n, j + 2);
+        if (r > j + 2 && BOUNDARY(r))
+            return r;
+    }
+    if (j < n && is_upper(s[j])) {
+        Py_ssize_t r = lower_run(s, n, j + 1);
+        if (r > j + 1 && BOUNDARY(r))
+            return r;
+    }
+    return -1;
+#undef BOUNDARY
+}
+
+/* cap_words(text, lower, pos, endpos) -> [(start, end, word), ...] or None
+ *
+ * What [(m.start(), m.end(), m.group().lower()) for m in CAP_WORD_RE.finditer(text, pos,
+ * endpos)] gives, for a window of text that is ASCII (else None); lower is text.lower(),
+ * of text's length. A match starts at a capital that no word character comes before (the
+ * character before the window counts, as for the regex's lookbehind), and the search goes
+ * on where a match ended, or one character on. */
+static PyObject *
+scan_cap_words(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t pos, end;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "cap_words(text, lower, pos, endpos)");
+        return NULL;
+    }
+    PyObject *text = args[0], *lower = args[1];
+    if (!PyUnicode_Check(text) || !PyUnicode_Check(lower) ||
+        PyUnicode_GET_LENGTH(text) != PyUnicode_GET_LENGTH(lower)) {
+        PyErr_SetString(PyExc_ValueError, "cap_words: text and lower must be str of one length");
+        return NULL;
+    }
+    if (parse_index(args[2], &pos) < 0 || parse_index(args[3], &end) < 0)
+        return NULL;
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    if (end > size)
+        end = size;
+    if (pos < 0)
+        pos = 0;
+    if (pos > end)
+        pos = end;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND)
+        Py_RETURN_NONE;
+    const unsigned char *s = PyUnicode_1BYTE_DATA(text) + pos;
+    Py_ssize_t n = end - pos;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] >= 128)
+            Py_RETURN_NONE;
+    /* The character before the window, for the lookbehind at its first position. */
+    int word_before = pos > 0 && (PyUnicode_READ_CHAR(text, pos - 1) == '_' ||
+                                  Py_UNICODE_ISALNUM(PyUnicode_READ_CHAR(text, pos - 1)));
+    PyObject *words = PyList_New(0);
+    Py_ssize_t i = 0;
+    while (words != NULL && i < n) {
+        int before = i > 0 ? is_ascii_word(s[i - 1]) : word_before;
+        Py_ssize_t stop = is_upper(s[i]) && !before ? cap_word_end(s, n, i) : -1;
+        if (stop < 0) {
+            i++;
+            continue;
+        }
+        PyObject *items[3] = {PyLong_FromSsize_t(pos + i), PyLong_FromSsize_t(pos + stop),
+                              PyUnicode_Substring(lower, pos + i, pos + stop)};
+        if (append_tuple(words, 3, items) < 0)
+            Py_CLEAR(words);
+        i = stop;
+    }
+    return words;
+}
+
 static PyMethodDef scan_methods[] = {
     {"table", (PyCFunction)scan_table, METH_O, "table(mapping) -> a word table"},
     {"gate", (PyCFunction)(void (*)(void))scan_gate, METH_FASTCALL,
@@ -692,6 +821,8 @@ static PyMethodDef scan_methods[] = {
      "changed, hits, counts) or None"},
     {"number_tokens", (PyCFunction)(void (*)(void))scan_number_tokens, METH_FASTCALL,
      "number_tokens(table, lower, pos, endpos) -> [(start, end, token)] or None"},
+    {"cap_words", (PyCFunction)(void (*)(void))scan_cap_words, METH_FASTCALL,
+     "cap_words(text, lower, pos, endpos) -> [(start, end, word)] or None"},
     {"number_runs", (PyCFunction)(void (*)(void))scan_number_runs, METH_FASTCALL,
      "number_runs(table, lower, pos, endpos, max_gap, max_tokens) -> "
      "[[(start, end, token, is_digits, gap)]] or None"},

@@ -113,6 +113,8 @@ KIND_AGE: Final = Kind.AGE
 # A detection inside the engine: (start, end, kind), a plain tuple (cheaper to build than a
 # Span; merge_spans turns the merged ones into Spans).
 Hit = tuple[int, int, Kind]
+# A capitalised word (CAP_WORD_RE's match): (start, end, the word lower-cased).
+CapWord = tuple[int, int, str]
 
 
 class RedactionResult(NamedTuple):
@@ -246,16 +248,16 @@ def _find_in_window(
     # A name needs a strong cue ("my name is", "Mr"), a softer cue ("this is") before a
     # lexicon given name or a capitalised word, or a lexicon word written capitalised.
     if bits & (_LOOSE | _NAME_TRIGGER | _LEXICON):
-        caps: list[re.Match[str]] | None = None
+        caps: list[CapWord] | None = None
         run_names = bits & _LOOSE or (bits & _NAME_TRIGGER and bits & _WEAK_FIRST)
         # Else a capitalised word must follow a cue or be a lexicon word itself (no capital
         # letter at all: neither).
         if not run_names and changed:
-            caps = list(CAP_WORD_RE.finditer(text, pos, endpos))
+            caps = _cap_words(text, lower, pos, endpos)
             run_names = (
                 len(lower) != len(text)  # offsets of text and lower differ: let it look
-                or (bits & _NAME_TRIGGER and any(_after_word(lower, m.start(), pos) for m in caps))
-                or (bits & _LEXICON and any(m.group().lower() in _LEXICON_WORDS for m in caps))
+                or (bits & _NAME_TRIGGER and any(_after_word(lower, c[0], pos) for c in caps))
+                or (bits & _LEXICON and any(c[2] in _LEXICON_WORDS for c in caps))
             )
         if run_names:
             cue_words = [w for w in hits if _GATE_BITS[w] & (_NAME_TRIGGER | _LOOSE)]
@@ -933,10 +935,10 @@ def _find_names(
     pos: int,
     endpos: int,
     cue_words: list[str],
-    caps: "list[re.Match[str]] | None" = None,
+    caps: list[CapWord] | None = None,
 ) -> None:
     """Names in text[pos:endpos]. cue_words: the window's words that can be part of a cue;
-    caps: its CAP_WORD_RE matches, if the caller has them already."""
+    caps: its capitalised words (_cap_words), if the caller has them already."""
     firsts = _FIRST_NAMES
     lasts = _LAST_NAMES
     # One pass over the cue phrases serves all three name strategies.
@@ -952,13 +954,12 @@ def _find_names(
         if phrase in WEAK_CUE_SET:
             _weak_name_after(lower, end, firsts, lasts, out)
     if caps is None:
-        caps = list(CAP_WORD_RE.finditer(text, pos, endpos))
+        caps = _cap_words(text, lower, pos, endpos)
     n = len(caps)
     k = 0
     while k < n:
-        m = caps[k]
-        word = m.group().lower()
-        is_cued = m.start() in cued
+        start, end, word = caps[k]
+        is_cued = start in cued
         # Fast path: most capitalised words (sentence starts) are neither cued nor names.
         if (
             not is_cued
@@ -967,25 +968,25 @@ def _find_names(
             # ... unless a known surname follows it: "Oriana Okoro".
             and not (
                 k + 1 < n
-                and caps[k + 1].start() - m.end() <= 4
+                and caps[k + 1][0] - end <= 4
                 and word not in NAME_CUE_STOPWORDS
-                and caps[k + 1].group().lower() in lasts
-                and _NAME_GAP_RE.fullmatch(text, m.end(), caps[k + 1].start())
+                and caps[k + 1][2] in lasts
+                and _NAME_GAP_RE.fullmatch(text, end, caps[k + 1][0])
             )
         ):
             k += 1
             continue
         nxt = None
-        if k + 1 < n and _NAME_GAP_RE.fullmatch(text, m.end(), caps[k + 1].start()):
-            nxt = caps[k + 1].group().lower()
-        if not _starts_name(word, nxt, is_cued, m.start() in loose, firsts, lasts):
+        if k + 1 < n and _NAME_GAP_RE.fullmatch(text, end, caps[k + 1][0]):
+            nxt = caps[k + 1][2]
+        if not _starts_name(word, nxt, is_cued, start in loose, firsts, lasts):
             k += 1
             continue
         end_k = k
         while end_k + 1 < n and end_k - k < 3:
-            if not _NAME_GAP_RE.fullmatch(text, caps[end_k].end(), caps[end_k + 1].start()):
+            if not _NAME_GAP_RE.fullmatch(text, caps[end_k][1], caps[end_k + 1][0]):
                 break
-            follow = caps[end_k + 1].group().lower()
+            follow = caps[end_k + 1][2]
             if follow in NOT_NAMES and follow not in lasts:
                 break
             end_k += 1
@@ -994,13 +995,24 @@ def _find_names(
             is_cued
             and end_k == k
             and k + 1 < n
-            and caps[k + 1].group().lower() not in NAME_CUE_STOPWORDS
-            and text.startswith(", ", m.end())
-            and caps[k + 1].start() == m.end() + 2
+            and caps[k + 1][2] not in NAME_CUE_STOPWORDS
+            and text.startswith(", ", end)
+            and caps[k + 1][0] == end + 2
         ):
             end_k = k + 1
-        out.append((m.start(), caps[end_k].end(), KIND_NAME))
+        out.append((start, caps[end_k][1], KIND_NAME))
         k = end_k + 1
+
+
+def _cap_words(text: str, lower: str, pos: int, endpos: int) -> list[CapWord]:
+    """CAP_WORD_RE's matches in text[pos:endpos], read by the C scanner when it can."""
+    if _NATIVE is not None and len(lower) == len(text):
+        found = _NATIVE.cap_words(text, lower, pos, endpos)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    return [
+        (m.start(), m.end(), m.group().lower()) for m in CAP_WORD_RE.finditer(text, pos, endpos)
+    ]
 
 
 def _cue_phrases(lower: str, pos: int, endpos: int, cue_words: list[str]) -> list[re.Match[str]]:

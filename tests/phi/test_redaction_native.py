@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from phi.redaction import accel, engine, spoken
 from phi.redaction.corpus import generate, generate_calls
-from phi.redaction.patterns import NUMBER_TOKEN_RE, NUMBER_TOKEN_WORDS
+from phi.redaction.patterns import CAP_WORD_RE, NUMBER_TOKEN_RE, NUMBER_TOKEN_WORDS
 
 from .test_redaction_gates import texts as word_texts
 
@@ -24,7 +24,7 @@ TOKEN_TABLE = scan.table(dict.fromkeys(NUMBER_TOKEN_WORDS, 1)) if scan is not No
 
 # Characters that stress the readers' edges: word characters, apostrophes, digits, "_", pause
 # characters, a NUL, Latin-1 and wider characters, a lone surrogate.
-EDGE_ALPHABET = "ab fiveon'_09 ,.-/()+\t\n:;@\x00\u00e9\u00c9\u0130\u212a\u2013\ud800Z"
+EDGE_ALPHABET = "ab fiveon'_09 ,.-/()+\t\n:;@\x00\u00e9\u00c9\u0130\u212a\u2013\ud800ZMcD"
 edge_texts = st.text(alphabet=EDGE_ALPHABET, max_size=120)
 # Short pieces that meet the readers' rules one at a time: pause words between numbers, a
 # number word as a piece or a tail, single letters.
@@ -108,6 +108,20 @@ def _assert_tokens_agree(lower: str, pos: int, end: int) -> None:
         assert runs == spoken.token_groups(lower, None, pos, end)
 
 
+def _assert_cap_words_agree(text: str, pos: int, end: int) -> None:
+    lower = text.lower()
+    if len(lower) != len(text):
+        return  # the engine never asks the scanner then
+    found = scan.cap_words(text, lower, pos, end)
+    if found is None:
+        assert not text[pos:end].isascii() or not text.isascii()
+        return
+    expected = [
+        (m.start(), m.end(), m.group().lower()) for m in CAP_WORD_RE.finditer(text, pos, end)
+    ]
+    assert found == expected
+
+
 def _corpus_texts() -> list[str]:
     return [e.text for e in generate()] + [c.text for c in generate_calls()]
 
@@ -116,12 +130,51 @@ def _corpus_texts() -> list[str]:
 def test_each_rule_agrees_with_python(text: str) -> None:
     _assert_gate_agrees(text, 0, len(text))
     _assert_tokens_agree(text, 0, len(text))
+    _assert_cap_words_agree(text, 0, len(text))
+
+
+# Each branch of CAP_WORD_RE, and the characters around a match.
+CAP_EXAMPLES = [
+    "McDonald",
+    "O'Brien",
+    "Mary-Ann",
+    "Jean-paul",
+    "XYz",
+    "Abc2",
+    "Mary-AB",
+    "ABc",
+    "I'm",
+    "I",
+    "\u00c9a",
+    "aB",
+    "_Ab",
+    "Ab_",
+    "Ab'",
+    "Ab-",
+    "D'",
+    "O'B",
+    "McD",
+    "Mary-",
+    "Mary-Ann-Lee",
+    "x Ab",
+    "\u00e9Ab",
+    "Ab\u00e9",
+    "Ab Cd, Ef:Gh",
+]
+
+
+@pytest.mark.parametrize("text", CAP_EXAMPLES)
+def test_capitalised_words_are_the_regex_matches(text: str) -> None:
+    for pos in range(len(text) + 1):
+        for end in range(pos, len(text) + 1):
+            _assert_cap_words_agree(text, pos, end)
 
 
 def test_gate_agrees_with_python_on_the_corpus() -> None:
     for text in _corpus_texts():
         for pos, end in _windows(text):
             _assert_gate_agrees(text, pos, end)
+            _assert_cap_words_agree(text, pos, end)
 
 
 def test_number_readers_agree_with_python_on_the_corpus() -> None:
@@ -137,6 +190,7 @@ def test_gate_agrees_with_python_on_generated_text(text: str, pos: int, size: in
     pos = min(pos, len(text))
     for lo, hi in [*_windows(text), (pos, min(pos + size, len(text)))]:
         _assert_gate_agrees(text, lo, hi)
+        _assert_cap_words_agree(text, lo, hi)
 
 
 @settings(max_examples=800, deadline=None)
@@ -194,6 +248,7 @@ def test_one_megabyte_of_a_repeated_unit_reads_like_python(unit: str) -> None:
     _assert_tokens_agree(lower, 0, len(lower))
     _assert_gate_agrees(text, 0, 2_000)
     assert scan.gate(GATE_TABLE, text, lower, 0, len(text)) is not None
+    _assert_cap_words_agree(text.title(), 0, len(text))
 
 
 def test_the_table_holds_only_ascii_str_keys() -> None:
