@@ -55,7 +55,7 @@ is_token_char(unsigned char c)
 /* ---- the word table ------------------------------------------------------------------- */
 
 typedef struct {
-    PyObject *word;    /* the key (an ASCII str), owned; NULL marks an empty slot */
+    PyObject *word;    /* the key (an ASCII str), owned */
     const char *chars; /* its bytes (inside `word`, alive as long as it is) */
     Py_ssize_t len;
     long bits;
@@ -66,8 +66,17 @@ typedef struct {
     Py_ssize_t hit;
 } Entry;
 
+/* A slot of the open-addressing index: a tag from the word's hash (never 0; 0 marks an
+ * empty slot) and the entry's position. Slots are small so that a probe stays in cache. */
 typedef struct {
-    Entry *slots;
+    uint32_t tag;
+    uint32_t entry;
+} Slot;
+
+typedef struct {
+    Entry *entries;
+    Py_ssize_t count;
+    Slot *slots;
     size_t mask;        /* slot count - 1 (a power of two, at least twice the words) */
     Py_ssize_t longest; /* no longer word is in the table: such words are never hashed */
     uint64_t calls;     /* gate() calls so far: an Entry's `seen` is current if equal */
@@ -95,7 +104,7 @@ length_bit(Py_ssize_t n)
     return 1u << (n < 31 ? n : 31);
 }
 
-static uint64_t
+static inline uint64_t
 fnv1a(const unsigned char *s, Py_ssize_t n)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -106,19 +115,36 @@ fnv1a(const unsigned char *s, Py_ssize_t n)
     return h;
 }
 
-/* The entry for s[0:n], or NULL. Linear probing; the table is at most half full, so a
+static inline uint32_t
+hash_tag(uint64_t h)
+{
+    return (uint32_t)(h >> 32) | 1u;
+}
+
+static inline int
+same_bytes(const char *a, const unsigned char *b, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if ((unsigned char)a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* The entry for s[0:n], or NULL. Linear probing; the index is at most half full, so a
  * probe always reaches an empty slot. */
 static Entry *
 lookup(Table *t, const unsigned char *s, Py_ssize_t n)
 {
     if (n <= 0 || n > t->longest || !(*length_bits(t, s, n) & length_bit(n)))
         return NULL;
-    size_t i = (size_t)fnv1a(s, n) & t->mask;
-    while (t->slots[i].word != NULL) {
-        Entry *e = &t->slots[i];
-        if (e->len == n && memcmp(e->chars, s, (size_t)n) == 0)
-            return e;
-        i = (i + 1) & t->mask;
+    uint64_t h = fnv1a(s, n);
+    uint32_t tag = hash_tag(h);
+    for (size_t i = (size_t)h & t->mask; t->slots[i].tag != 0; i = (i + 1) & t->mask) {
+        if (t->slots[i].tag == tag) {
+            Entry *e = &t->entries[t->slots[i].entry];
+            if (e->len == n && same_bytes(e->chars, s, n))
+                return e;
+        }
     }
     return NULL;
 }
@@ -129,8 +155,9 @@ table_free(PyObject *capsule)
     Table *t = PyCapsule_GetPointer(capsule, CAPSULE_NAME);
     if (t == NULL)
         return;
-    for (size_t i = 0; i <= t->mask; i++)
-        Py_XDECREF(t->slots[i].word);
+    for (Py_ssize_t i = 0; i < t->count; i++)
+        Py_DECREF(t->entries[i].word);
+    PyMem_Free(t->entries);
     PyMem_Free(t->slots);
     PyMem_Free(t);
 }
@@ -144,14 +171,22 @@ scan_table(PyObject *module, PyObject *mapping)
         PyErr_SetString(PyExc_TypeError, "table() takes a dict {word: bits}");
         return NULL;
     }
+    Py_ssize_t words = PyDict_Size(mapping);
+    if (words >= (Py_ssize_t)UINT32_MAX / 4) {
+        PyErr_SetString(PyExc_ValueError, "table(): too many words");
+        return NULL;
+    }
     size_t slots = 16;
-    while (slots < 2 * (size_t)PyDict_Size(mapping) + 2)
+    while (slots < 2 * (size_t)words + 2)
         slots *= 2;
     Table *t = PyMem_Calloc(1, sizeof(Table));
     if (t == NULL)
         return PyErr_NoMemory();
-    t->slots = PyMem_Calloc(slots, sizeof(Entry));
-    if (t->slots == NULL) {
+    t->slots = PyMem_Calloc(slots, sizeof(Slot));
+    t->entries = PyMem_Calloc((size_t)words + 1, sizeof(Entry));
+    if (t->slots == NULL || t->entries == NULL) {
+        PyMem_Free(t->slots);
+        PyMem_Free(t->entries);
         PyMem_Free(t);
         return PyErr_NoMemory();
     }
@@ -159,6 +194,7 @@ scan_table(PyObject *module, PyObject *mapping)
     PyObject *capsule = PyCapsule_New(t, CAPSULE_NAME, table_free);
     if (capsule == NULL) {
         PyMem_Free(t->slots);
+        PyMem_Free(t->entries);
         PyMem_Free(t);
         return NULL;
     }
@@ -174,13 +210,15 @@ scan_table(PyObject *module, PyObject *mapping)
         }
         const unsigned char *s = PyUnicode_1BYTE_DATA(key);
         Py_ssize_t n = PyUnicode_GET_LENGTH(key);
-        if (n == 0 || lookup(t, s, n) != NULL)
+        if (n == 0 || t->count >= words)
             continue;
-        size_t i = (size_t)fnv1a(s, n) & t->mask;
-        while (t->slots[i].word != NULL)
+        /* (a dict's keys are distinct: no word is added twice) */
+        uint64_t h = fnv1a(s, n);
+        size_t i = (size_t)h & t->mask;
+        while (t->slots[i].tag != 0)
             i = (i + 1) & t->mask;
-        Py_INCREF(key);
-        t->slots[i] = (Entry){key, (const char *)s, n, bits, 0, 0};
+        t->slots[i] = (Slot){hash_tag(h), (uint32_t)t->count};
+        t->entries[t->count++] = (Entry){Py_NewRef(key), (const char *)s, n, bits, 0, 0};
         *length_bits(t, s, n) |= length_bit(n);
         if (n > t->longest)
             t->longest = n;
@@ -311,6 +349,8 @@ window_changed(PyObject *text, const Window *w)
 {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
+    if (kind == PyUnicode_1BYTE_KIND)
+        return memcmp((const unsigned char *)data + w->base, w->s, (size_t)w->n) != 0;
     for (Py_ssize_t i = 0; i < w->n; i++)
         if (PyUnicode_READ(kind, data, w->base + i) != w->s[i])
             return 1;
@@ -358,7 +398,9 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     const unsigned char *s = w.s;
     Py_ssize_t n = w.n;
     PyObject *result = NULL;
-    Hits h = {.n = 0, .cap = 32};
+    Hits h; /* (fields set one by one: an initializer would clear all of `local`) */
+    h.n = 0;
+    h.cap = 32;
     h.items = h.local;
     uint64_t call = ++t->calls;
     long bits = 0, word_bits = 0;

@@ -1131,8 +1131,12 @@ def merge_spans(spans: "Sequence[Hit]", text: str) -> list[Span]:
     for start, end, kind in ordered:
         if merged:
             prev_start, prev_end, prev_kind = merged[-1]
-            touching = start >= prev_end and (
-                kind == prev_kind and _JOIN_GAP_RE.fullmatch(text, prev_end, start) is not None
+            # (the join gap is at most two characters: a longer one needs no regex call)
+            touching = (
+                start >= prev_end
+                and start - prev_end <= 2
+                and kind == prev_kind
+                and _JOIN_GAP_RE.fullmatch(text, prev_end, start) is not None
             )
             address_tail = (
                 prev_kind == KIND_ADDRESS
