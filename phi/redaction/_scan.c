@@ -104,13 +104,18 @@ length_bit(Py_ssize_t n)
     return 1u << (n < 31 ? n : 31);
 }
 
+/* The hash of s[0:n]: eight bytes at a time, each block mixed by one multiplication. */
 static inline uint64_t
-fnv1a(const unsigned char *s, Py_ssize_t n)
+word_hash(const unsigned char *s, Py_ssize_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ULL;
+    for (Py_ssize_t i = 0; i < n; i += 8) {
+        uint64_t block = 0;
+        Py_ssize_t stop = n - i < 8 ? n - i : 8;
+        for (Py_ssize_t k = 0; k < stop; k++)
+            block |= (uint64_t)s[i + k] << (8 * k);
+        h = (h ^ block) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 29;
     }
     return h;
 }
@@ -137,7 +142,7 @@ lookup(Table *t, const unsigned char *s, Py_ssize_t n)
 {
     if (n <= 0 || n > t->longest || !(*length_bits(t, s, n) & length_bit(n)))
         return NULL;
-    uint64_t h = fnv1a(s, n);
+    uint64_t h = word_hash(s, n);
     uint32_t tag = hash_tag(h);
     for (size_t i = (size_t)h & t->mask; t->slots[i].tag != 0; i = (i + 1) & t->mask) {
         if (t->slots[i].tag == tag) {
@@ -213,7 +218,7 @@ scan_table(PyObject *module, PyObject *mapping)
         if (n == 0 || t->count >= words)
             continue;
         /* (a dict's keys are distinct: no word is added twice) */
-        uint64_t h = fnv1a(s, n);
+        uint64_t h = word_hash(s, n);
         size_t i = (size_t)h & t->mask;
         while (t->slots[i].tag != 0)
             i = (i + 1) & t->mask;

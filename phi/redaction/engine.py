@@ -194,7 +194,7 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
                 _find_in_window(text, lower, pos, end, found, runs)
             pos = end + 1
     # (context.has_known() inlined: a call into a Python function costs more than the lookup)
-    scope = context.SCOPE.get()
+    scope = _SCOPE_GET()
     matcher = _matcher_for(known) if known or (scope is not None and scope.known) else None
     if matcher is not None:
         found.extend(matcher.find(text, lower, runs))
@@ -205,6 +205,9 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
 
 # Texts longer than this with line breaks are gated per line.
 _WINDOW_MIN: Final = 512
+# The request's redaction scope (context.SCOPE, a ContextVar bound once at import), read
+# without a module attribute and a method look-up per text.
+_SCOPE_GET: Final = context.SCOPE.get
 
 
 def _find_in_window(
@@ -1126,9 +1129,10 @@ def merge_spans(spans: "Sequence[Hit]", text: str) -> list[Span]:
         one = spans[0]
         return [_new_span(Span, (one[0], one[1], one[2]))] if one[1] > one[0] else []
     # Plain (start, end, kind) tuples until the end: a Span is built once per merged span.
-    ordered = sorted([s for s in spans if s[1] > s[0]])
     merged: list[Hit] = []
-    for start, end, kind in ordered:
+    for start, end, kind in sorted(spans):
+        if end <= start:
+            continue  # empty
         if merged:
             prev_start, prev_end, prev_kind = merged[-1]
             # (the join gap is at most two characters: a longer one needs no regex call)
@@ -1146,7 +1150,7 @@ def merge_spans(spans: "Sequence[Hit]", text: str) -> list[Span]:
             )
             if start < prev_end or touching or address_tail:
                 # the more specific kind wins; on a tie the earlier span's
-                if KIND_PRIORITY[kind] < KIND_PRIORITY[prev_kind]:
+                if _priority(kind) < _priority(prev_kind):
                     prev_kind = kind
                 merged[-1] = (prev_start, max(prev_end, end), prev_kind)
                 continue
@@ -1157,3 +1161,15 @@ def merge_spans(spans: "Sequence[Hit]", text: str) -> list[Span]:
 # Span(start, end, kind) runs the NamedTuple's __new__, Python code; tuple.__new__ builds the
 # same Span in C.
 _new_span: Final = tuple.__new__
+
+# The kinds, most specific first (KIND_PRIORITY's order), and their priorities.
+_KINDS_BY_PRIORITY: Final = tuple(sorted(KIND_PRIORITY, key=KIND_PRIORITY.__getitem__))
+_PRIORITIES: Final = tuple(KIND_PRIORITY[k] for k in _KINDS_BY_PRIORITY)
+
+
+def _priority(kind: Kind) -> int:
+    """KIND_PRIORITY[kind], found by identity: hashing an Enum member runs Python code."""
+    for i in range(len(_KINDS_BY_PRIORITY)):
+        if _KINDS_BY_PRIORITY[i] is kind:
+            return _PRIORITIES[i]
+    return KIND_PRIORITY[kind]  # a kind equal to a member but not one (a backend's str)
