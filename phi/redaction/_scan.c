@@ -13,6 +13,7 @@
  *                                         those tokens grouped into runs as spoken.number_runs
  *                                         groups them
  *   cap_words(text, lower, pos, end)      what CAP_WORD_RE.finditer(text, pos, end) finds
+ *   letters_alone(lower, pos, end)        where single letters stand (a spelling may start)
  *
  * All but table() return None when the window holds a character outside ASCII, and the number
  * readers also when a word mixes digits or "_" with other characters ("5th", "a1234567"): the
@@ -861,6 +862,63 @@ scan_cap_words(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return words;
 }
 
+/* ---- letters standing alone ---------------------------------------------------------- */
+
+/* A character the gate's byte table blanks (engine._WORD_BYTES maps it to a space): neither
+ * [a-z'] nor a digit (a digit becomes a control character, not a blank). */
+static inline int
+is_blank_for_words(unsigned char c)
+{
+    return !is_letter(c) && c != '\'' && !is_digit(c);
+}
+
+/* letters_alone(lower, pos, endpos) -> [position, ...] or None (a window that is not ASCII)
+ *
+ * Where a letter stands alone in lower[pos:endpos]: a character of [a-z] with a blanked
+ * character (see is_blank_for_words) or the window's edge on either side, in order. These are
+ * the places a spelling ("s as in sam, m i t h") can start (engine._spellings). */
+static PyObject *
+scan_letters_alone(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t pos, end;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "letters_alone(lower, pos, endpos)");
+        return NULL;
+    }
+    PyObject *lower = args[0];
+    if (!PyUnicode_Check(lower)) {
+        PyErr_SetString(PyExc_TypeError, "letters_alone: lower must be str");
+        return NULL;
+    }
+    if (parse_index(args[1], &pos) < 0 || parse_index(args[2], &end) < 0)
+        return NULL;
+    Py_ssize_t size = PyUnicode_GET_LENGTH(lower);
+    if (end > size)
+        end = size;
+    if (pos < 0)
+        pos = 0;
+    if (pos > end)
+        pos = end;
+    if (PyUnicode_KIND(lower) != PyUnicode_1BYTE_KIND)
+        Py_RETURN_NONE;
+    const unsigned char *s = PyUnicode_1BYTE_DATA(lower) + pos;
+    Py_ssize_t n = end - pos;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] >= 128)
+            Py_RETURN_NONE;
+    PyObject *found = PyList_New(0);
+    for (Py_ssize_t i = 0; found != NULL && i < n; i++) {
+        if (!is_letter(s[i]) || (i > 0 && !is_blank_for_words(s[i - 1])) ||
+            (i + 1 < n && !is_blank_for_words(s[i + 1])))
+            continue;
+        PyObject *at = PyLong_FromSsize_t(pos + i);
+        if (at == NULL || PyList_Append(found, at) < 0)
+            Py_CLEAR(found);
+        Py_XDECREF(at);
+    }
+    return found;
+}
+
 static PyMethodDef scan_methods[] = {
     {"table", (PyCFunction)scan_table, METH_O, "table(mapping) -> a word table"},
     {"gate", (PyCFunction)(void (*)(void))scan_gate, METH_FASTCALL,
@@ -870,6 +928,8 @@ static PyMethodDef scan_methods[] = {
      "number_tokens(table, lower, pos, endpos) -> [(start, end, token)] or None"},
     {"cap_words", (PyCFunction)(void (*)(void))scan_cap_words, METH_FASTCALL,
      "cap_words(text, lower, pos, endpos) -> [(start, end, word)] or None"},
+    {"letters_alone", (PyCFunction)(void (*)(void))scan_letters_alone, METH_FASTCALL,
+     "letters_alone(lower, pos, endpos) -> [position] or None"},
     {"number_runs", (PyCFunction)(void (*)(void))scan_number_runs, METH_FASTCALL,
      "number_runs(table, lower, pos, endpos, max_gap, max_tokens) -> "
      "[[(start, end, token, is_digits, gap)]] or None"},

@@ -244,9 +244,6 @@ def _find_in_window(
         _find_emails(text, lower, found, pos, endpos)
     if spelling:
         letters = [w for w in hits if _GATE_BITS[w] & _LETTER]
-        if not marked and len(lower) == len(text) and lower[pos:endpos].isascii():
-            # (the C gate keeps no marked window: the byte table's view for the spelling finder)
-            marked = lower[pos:endpos].encode("ascii").translate(_WORD_BYTES).decode("ascii")
         _find_spelled(lower, found, pos, endpos, marked, letters)
     # A name needs a strong cue ("my name is", "Mr"), a softer cue ("this is") before a
     # lexicon given name or a capitalised word, or a lexicon word written capitalised.
@@ -897,18 +894,24 @@ def _spellings(
     """What SPELLED_RE.finditer(lower, pos, endpos) finds, tried only at single letters.
 
     A spelling starts at a letter standing alone, which in the gate's `marked` window (every
-    character but [a-z'] a blank or control character) sits between two of them.
+    character but [a-z'] a blank or control character) sits between two blanks; the C
+    scanner finds the same places (_scan.c, letters_alone). `letters`: the window's single
+    letters (every letter standing alone is one).
     """
-    if not marked:
-        return list(SPELLED_RE.finditer(lower, pos, endpos))
-    padded = " " + marked + " "
-    starts: list[int] = []
-    for letter in letters:
-        at = padded.find(" " + letter + " ")
-        while at != -1:
-            starts.append(pos + at)
-            at = padded.find(" " + letter + " ", at + 2)
-    starts.sort()
+    starts: list[int] | None = None
+    if _NATIVE is not None:
+        starts = _NATIVE.letters_alone(lower, pos, endpos)
+    if starts is None:
+        if not marked:
+            return list(SPELLED_RE.finditer(lower, pos, endpos))
+        padded = " " + marked + " "
+        starts = []
+        for letter in letters:
+            at = padded.find(" " + letter + " ")
+            while at != -1:
+                starts.append(pos + at)
+                at = padded.find(" " + letter + " ", at + 2)
+        starts.sort()
     found: list[re.Match[str]] = []
     free = pos
     for start in starts:

@@ -5,7 +5,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phi.redaction import engine, spoken
-from phi.redaction.patterns import NAME_CUE_FINDER_RE, NAME_CUE_OFFSETS, NUMBER_TOKEN_RE
+from phi.redaction.patterns import (
+    NAME_CUE_FINDER_RE,
+    NAME_CUE_OFFSETS,
+    NUMBER_TOKEN_RE,
+    SPELLED_RE,
+)
 
 # Words and separators that meet every gate and its edge cases: cue phrases in any case,
 # lexicon and odd capitalised names, apostrophes, digits glued to letters, spoken e-mails.
@@ -154,4 +159,17 @@ def test_cue_phrases_are_the_regex_matches(text: str) -> None:
     lower = text.lower()
     expected = [m.span() for m in NAME_CUE_FINDER_RE.finditer(lower)]
     found = engine._cue_phrases(lower, 0, len(lower), list(NAME_CUE_OFFSETS))
+    assert [m.span() for m in found] == expected
+
+
+@settings(max_examples=600, deadline=None)
+@given(texts)
+def test_spellings_are_the_regex_matches(text: str) -> None:
+    lower = text.lower()
+    expected = [m.span() for m in SPELLED_RE.finditer(lower)]
+    marked = ""
+    if lower.isascii():
+        marked = lower.encode("ascii").translate(engine._WORD_BYTES).decode("ascii")
+    letters = sorted(set(lower) & set("abcdefghijklmnopqrstuvwxyz"))
+    found = engine._spellings(lower, 0, len(lower), marked, letters)
     assert [m.span() for m in found] == expected

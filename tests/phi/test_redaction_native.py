@@ -122,6 +122,22 @@ def _assert_cap_words_agree(text: str, pos: int, end: int) -> None:
     assert found == expected
 
 
+def _assert_letters_alone_agree(lower: str, pos: int, end: int) -> None:
+    found = scan.letters_alone(lower, pos, end)
+    window = lower[pos:end]
+    if found is None:  # not ASCII, or a string wider than a byte a character
+        assert not window.isascii() or max(lower) > "\xff"
+        return
+    # the reference: a letter between two blanks of the gate's byte table view
+    padded = " " + window.encode("ascii").translate(engine._WORD_BYTES).decode("ascii") + " "
+    expected = [
+        pos + i
+        for i in range(len(window))
+        if padded[i + 1].isalpha() and padded[i] == " " and padded[i + 2] == " "
+    ]
+    assert found == expected
+
+
 def _corpus_texts() -> list[str]:
     return [e.text for e in generate()] + [c.text for c in generate_calls()]
 
@@ -131,6 +147,7 @@ def test_each_rule_agrees_with_python(text: str) -> None:
     _assert_gate_agrees(text, 0, len(text))
     _assert_tokens_agree(text, 0, len(text))
     _assert_cap_words_agree(text, 0, len(text))
+    _assert_letters_alone_agree(text.lower(), 0, len(text))
 
 
 # Each branch of CAP_WORD_RE, and the characters around a match.
@@ -199,6 +216,7 @@ def test_number_readers_agree_with_python_on_generated_text(text: str) -> None:
     lower = text.lower()
     for pos, end in _windows(lower):
         _assert_tokens_agree(lower, pos, end)
+        _assert_letters_alone_agree(lower, pos, end)
 
 
 def test_offsets_out_of_range_are_clamped_like_a_slice() -> None:
