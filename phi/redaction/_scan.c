@@ -14,8 +14,10 @@
  *                                         groups them
  *   cap_words(text, lower, pos, end)      what CAP_WORD_RE.finditer(text, pos, end) finds
  *   letters_alone(lower, pos, end)        where single letters stand (a spelling may start)
+ *   cue_words(lower, pos, end)            the words engine._cue reads before a number
  *
- * All but table() return None when the window holds a character outside ASCII, and the number
+ * All but table() and cue_words() return None when the window holds a character outside
+ * ASCII (or, for some, when the string is wider than a byte a character), and the number
  * readers also when a word mixes digits or "_" with other characters ("5th", "a1234567"): the
  * caller then takes the Python path, which is the reference (tests/phi/test_redaction_native.py
  * checks that both agree on the corpus and on generated text).
@@ -919,6 +921,62 @@ scan_letters_alone(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return found;
 }
 
+/* ---- cue words ------------------------------------------------------------------------ */
+
+static inline int
+is_cue_char(Py_UCS4 c)
+{
+    return (c >= 'a' && c <= 'z') || c == '#' || c == '\'';
+}
+
+/* cue_words(lower, pos, endpos) -> [word, ...]
+ *
+ * The runs of [a-z#'] in lower[pos:endpos], in order: what _CUE_SPLIT_RE.findall reads
+ * (engine._cue looks for the cue word nearest a number among them). Any string: every other
+ * character, ASCII or not, separates words. */
+static PyObject *
+scan_cue_words(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t pos, end;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "cue_words(lower, pos, endpos)");
+        return NULL;
+    }
+    PyObject *lower = args[0];
+    if (!PyUnicode_Check(lower)) {
+        PyErr_SetString(PyExc_TypeError, "cue_words: lower must be str");
+        return NULL;
+    }
+    if (parse_index(args[1], &pos) < 0 || parse_index(args[2], &end) < 0)
+        return NULL;
+    Py_ssize_t size = PyUnicode_GET_LENGTH(lower);
+    if (end > size)
+        end = size;
+    if (pos < 0)
+        pos = 0;
+    if (pos > end)
+        pos = end;
+    int kind = PyUnicode_KIND(lower);
+    const void *data = PyUnicode_DATA(lower);
+    PyObject *words = PyList_New(0);
+    Py_ssize_t i = pos;
+    while (words != NULL && i < end) {
+        if (!is_cue_char(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i + 1;
+        while (j < end && is_cue_char(PyUnicode_READ(kind, data, j)))
+            j++;
+        PyObject *word = PyUnicode_Substring(lower, i, j);
+        if (word == NULL || PyList_Append(words, word) < 0)
+            Py_CLEAR(words);
+        Py_XDECREF(word);
+        i = j;
+    }
+    return words;
+}
+
 static PyMethodDef scan_methods[] = {
     {"table", (PyCFunction)scan_table, METH_O, "table(mapping) -> a word table"},
     {"gate", (PyCFunction)(void (*)(void))scan_gate, METH_FASTCALL,
@@ -928,6 +986,8 @@ static PyMethodDef scan_methods[] = {
      "number_tokens(table, lower, pos, endpos) -> [(start, end, token)] or None"},
     {"cap_words", (PyCFunction)(void (*)(void))scan_cap_words, METH_FASTCALL,
      "cap_words(text, lower, pos, endpos) -> [(start, end, word)] or None"},
+    {"cue_words", (PyCFunction)(void (*)(void))scan_cue_words, METH_FASTCALL,
+     "cue_words(lower, pos, endpos) -> [word]"},
     {"letters_alone", (PyCFunction)(void (*)(void))scan_letters_alone, METH_FASTCALL,
      "letters_alone(lower, pos, endpos) -> [position] or None"},
     {"number_runs", (PyCFunction)(void (*)(void))scan_number_runs, METH_FASTCALL,

@@ -468,13 +468,17 @@ _CUE_BYTES: Final = bytes(
 
 def _cue(lower: str, start: int) -> str | None:
     """What the nearest cue word before `start` says the number is."""
-    before = lower[max(0, start - 48) : start]
-    # _CUE_SPLIT_RE's words; for ASCII by one byte table and split() in C.
-    words = (
-        before.encode("ascii").translate(_CUE_BYTES).decode("ascii").split()
-        if before.isascii()
-        else _CUE_SPLIT_RE.findall(before)
-    )
+    # _CUE_SPLIT_RE's words: by the C scanner, else for ASCII by one byte table and split().
+    words: list[str]
+    if _NATIVE is not None:
+        words = _NATIVE.cue_words(lower, max(0, start - 48), start)
+    else:
+        before = lower[max(0, start - 48) : start]
+        words = (
+            before.encode("ascii").translate(_CUE_BYTES).decode("ascii").split()
+            if before.isascii()
+            else _CUE_SPLIT_RE.findall(before)
+        )
     for i in range(len(words) - 1, -1, -1):
         word = words[i]
         if "'" in word:

@@ -138,6 +138,10 @@ def _assert_letters_alone_agree(lower: str, pos: int, end: int) -> None:
     assert found == expected
 
 
+def _assert_cue_words_agree(lower: str, pos: int, end: int) -> None:
+    assert scan.cue_words(lower, pos, end) == engine._CUE_SPLIT_RE.findall(lower[pos:end])
+
+
 def _corpus_texts() -> list[str]:
     return [e.text for e in generate()] + [c.text for c in generate_calls()]
 
@@ -148,6 +152,7 @@ def test_each_rule_agrees_with_python(text: str) -> None:
     _assert_tokens_agree(text, 0, len(text))
     _assert_cap_words_agree(text, 0, len(text))
     _assert_letters_alone_agree(text.lower(), 0, len(text))
+    _assert_cue_words_agree(text.lower(), 0, len(text))
 
 
 # Each branch of CAP_WORD_RE, and the characters around a match.
@@ -217,6 +222,7 @@ def test_number_readers_agree_with_python_on_generated_text(text: str) -> None:
     for pos, end in _windows(lower):
         _assert_tokens_agree(lower, pos, end)
         _assert_letters_alone_agree(lower, pos, end)
+        _assert_cue_words_agree(lower, pos, end)
 
 
 def test_offsets_out_of_range_are_clamped_like_a_slice() -> None:
@@ -267,6 +273,7 @@ def test_one_megabyte_of_a_repeated_unit_reads_like_python(unit: str) -> None:
     _assert_gate_agrees(text, 0, 2_000)
     assert scan.gate(GATE_TABLE, text, lower, 0, len(text)) is not None
     _assert_cap_words_agree(text.title(), 0, len(text))
+    _assert_cue_words_agree(lower, 0, len(lower))
 
 
 def test_the_table_holds_only_ascii_str_keys() -> None:
