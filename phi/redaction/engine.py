@@ -605,7 +605,18 @@ def _classify_digits(
     run: Run, first: int, last: int, text: str, lower: str, out: list[Hit], street_clear: int
 ) -> None:
     chunks = run.chunks[first:last]
-    digits = "".join(c.digits for c in chunks)
+    # The digits, whether all were written, each chunk's length, the gaps: one pass.
+    parts: list[str] = []
+    chunk_lens: list[int] = []
+    gap_parts: list[str] = []
+    written = True
+    for c in chunks:
+        parts.append(c.digits)
+        chunk_lens.append(len(c.digits))
+        if len(parts) > 1:
+            gap_parts.append(c.gap)
+        written = written and c.from_digits
+    digits = "".join(parts)
     n = len(digits)
     if not n:
         return
@@ -614,14 +625,9 @@ def _classify_digits(
         text.find(",", start, end) != -1 and _AMOUNT_RE.fullmatch(text, start, end)
     ):
         return  # money: "$1,250.00", "1,250,000"
-    written = all(c.from_digits for c in chunks)
     # Written digits are grouped as written ("555 0199"); spoken ones where the speaker paused.
-    lens = (
-        [len(c.digits) for c in chunks]
-        if written
-        else list(map(len, digit_groups(run, first, last)))
-    )
-    gaps = "".join(c.gap for c in chunks[1:])
+    lens = chunk_lens if written else [len(g) for g in digit_groups(run, first, last)]
+    gaps = "".join(gap_parts)
     # Short plain numbers (times, doses, counts) never depend on a cue: skip the look-back.
     needs_cue = (
         n >= 4
@@ -933,6 +939,14 @@ _SPELLED_ABBREVIATION_RE: Final = re.compile(r"(?:d\W+o\W+b|s\W+s\W+n|m\W+r\W+n|
 # --- names ------------------------------------------------------------------------------------
 
 _NAME_GAP_RE: Final = re.compile(r" {1,2}(?:[A-Z]\.? {1,2})?")
+
+
+def _name_gap(text: str, end: int, start: int) -> bool:
+    """_NAME_GAP_RE.fullmatch(text, end, start): at most six characters, so a longer gap (or
+    none) needs no regex call."""
+    return 1 <= start - end <= 6 and _NAME_GAP_RE.fullmatch(text, end, start) is not None
+
+
 _LOOSE_NAME_RE: Final = re.compile(
     r"[\s,:]*(?:(?:is|uh|um|it's)[\s,]+)?([a-z][a-z'\-]*)(?:[ ]+(?:[a-z]\.?[ ]+)?([a-z][a-z'\-]*))?"
 )
@@ -981,20 +995,20 @@ def _find_names(
                 and caps[k + 1][0] - end <= 4
                 and word not in NAME_CUE_STOPWORDS
                 and caps[k + 1][2] in lasts
-                and _NAME_GAP_RE.fullmatch(text, end, caps[k + 1][0])
+                and _name_gap(text, end, caps[k + 1][0])
             )
         ):
             k += 1
             continue
         nxt = None
-        if k + 1 < n and _NAME_GAP_RE.fullmatch(text, end, caps[k + 1][0]):
+        if k + 1 < n and _name_gap(text, end, caps[k + 1][0]):
             nxt = caps[k + 1][2]
         if not _starts_name(word, nxt, is_cued, start in loose, firsts, lasts):
             k += 1
             continue
         end_k = k
         while end_k + 1 < n and end_k - k < 3:
-            if not _NAME_GAP_RE.fullmatch(text, caps[end_k][1], caps[end_k + 1][0]):
+            if not _name_gap(text, caps[end_k][1], caps[end_k + 1][0]):
                 break
             follow = caps[end_k + 1][2]
             if follow in NOT_NAMES and follow not in lasts:
