@@ -132,13 +132,14 @@ class NerBackend(Protocol):
         ...
 
 
-_backend: NerBackend | None = None
+# The installed backend, in a one-item list: a module constant the compiled engine reads
+# without a look-up in the module's dict.
+_BACKEND: Final[list[NerBackend | None]] = [None]
 
 
 def backend_install(backend: NerBackend | None) -> None:
     """Plug in (or remove, with None) an NER backend used by every later redact() call."""
-    global _backend
-    _backend = backend
+    _BACKEND[0] = backend
 
 
 def mask_for(kind: Kind | str) -> str:
@@ -198,8 +199,9 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
     matcher = _matcher_for(known) if known or (scope is not None and scope.known) else None
     if matcher is not None:
         found.extend(matcher.find(text, lower, runs))
-    if _backend is not None:
-        found.extend(_backend.find(text))
+    backend = _BACKEND[0]
+    if backend is not None:
+        found.extend(backend.find(text))
     return merge_spans(found, text)
 
 
@@ -275,7 +277,7 @@ GateView = tuple[int, bool, int, bool, bool, Collection[str], str, str]
 def _gate(text: str, lower: str, pos: int, endpos: int) -> GateView:
     """The gate of text[pos:endpos]: read by the C scanner when it can, else in Python."""
     if _NATIVE is not None and len(lower) == len(text):
-        scanned = _NATIVE.gate(_GATE_TABLE, text, lower, pos, endpos)
+        scanned = _SCAN_GATE(_GATE_TABLE, text, lower, pos, endpos)
         if scanned is not None:
             return _gate_from_scan(scanned)
     return _gate_python(text, lower, pos, endpos)
@@ -448,6 +450,11 @@ _LEXICON_WORDS: Final = _FIRST_NAMES | _LAST_NAMES
 # the gate words.
 _NATIVE: Final[Any] = accel.native_scanner()
 _GATE_TABLE: Final[Any] = _NATIVE.table(_GATE_BITS) if _NATIVE is not None else None
+# Its functions bound once (a call through the module would look each up by name).
+_SCAN_GATE: Final[Any] = _NATIVE.gate if _NATIVE is not None else None
+_SCAN_CUE_WORDS: Final[Any] = _NATIVE.cue_words if _NATIVE is not None else None
+_SCAN_LETTERS_ALONE: Final[Any] = _NATIVE.letters_alone if _NATIVE is not None else None
+_SCAN_CAP_WORDS: Final[Any] = _NATIVE.cap_words if _NATIVE is not None else None
 
 
 def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
@@ -471,7 +478,7 @@ def _cue(lower: str, start: int) -> str | None:
     # _CUE_SPLIT_RE's words: by the C scanner, else for ASCII by one byte table and split().
     words: list[str]
     if _NATIVE is not None:
-        words = _NATIVE.cue_words(lower, max(0, start - 48), start)
+        words = _SCAN_CUE_WORDS(lower, max(0, start - 48), start)
     else:
         before = lower[max(0, start - 48) : start]
         words = (
@@ -910,7 +917,7 @@ def _spellings(
     """
     starts: list[int] | None = None
     if _NATIVE is not None:
-        starts = _NATIVE.letters_alone(lower, pos, endpos)
+        starts = _SCAN_LETTERS_ALONE(lower, pos, endpos)
     if starts is None:
         if not marked:
             return list(SPELLED_RE.finditer(lower, pos, endpos))
@@ -1031,7 +1038,7 @@ def _find_names(
 def _cap_words(text: str, lower: str, pos: int, endpos: int) -> list[CapWord]:
     """CAP_WORD_RE's matches in text[pos:endpos], read by the C scanner when it can."""
     if _NATIVE is not None and len(lower) == len(text):
-        found = _NATIVE.cap_words(text, lower, pos, endpos)
+        found = _SCAN_CAP_WORDS(text, lower, pos, endpos)
         if found is not None:
             return found  # type: ignore[no-any-return]
     return [

@@ -141,7 +141,7 @@ def number_runs(
     groups: list[list[Token]] | None = None
     if _NATIVE is not None and not check_oh:
         # The C scanner groups the tokens as token_groups does (_scan.c, number_runs).
-        groups = _NATIVE.number_runs(_TOKEN_TABLE, lower, pos, endpos, _MAX_GAP, _MAX_RUN_TOKENS)
+        groups = _SCAN_RUNS(_TOKEN_TABLE, lower, pos, endpos, _MAX_GAP, _MAX_RUN_TOKENS)
     if groups is None:
         groups = token_groups(lower, text if check_oh else None, pos, endpos, digits, marked, words)
     runs: list[Run] = []
@@ -210,6 +210,9 @@ _NATIVE: Final[Any] = accel.native_scanner()
 _TOKEN_TABLE: Final[Any] = (
     _NATIVE.table(dict.fromkeys(NUMBER_TOKEN_WORDS, 1)) if _NATIVE is not None else None
 )
+# Its functions bound once (a call through the module would look each up by name).
+_SCAN_RUNS: Final[Any] = _NATIVE.number_runs if _NATIVE is not None else None
+_SCAN_TOKENS: Final[Any] = _NATIVE.number_tokens if _NATIVE is not None else None
 
 
 def number_tokens(
@@ -234,7 +237,7 @@ def number_tokens(
     words do not mix digits with letters (`_scan.c`, number_tokens); the rest is read here.
     """
     if _NATIVE is not None:
-        found = _NATIVE.number_tokens(_TOKEN_TABLE, lower, pos, endpos)
+        found = _SCAN_TOKENS(_TOKEN_TABLE, lower, pos, endpos)
         if found is not None:
             return found  # type: ignore[no-any-return]
     window = lower if pos == 0 and endpos == len(lower) else lower[pos:endpos]
