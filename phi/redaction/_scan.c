@@ -6,7 +6,8 @@
  * ASCII window of the lower-cased text once, byte by byte, and allocates only what it returns.
  *
  *   table(mapping)                        a word table {word: bits} (str -> int), in a capsule
- *   gate(table, text, lower, pos, end)    the window's words looked up in the table
+ *   gate(table, text, lower, pos, end, mask1, mask2)
+ *                                         the window's words looked up in the table
  *   number_tokens(table, lower, pos, end) what NUMBER_TOKEN_RE.finditer(lower, pos, end) finds,
  *                                         for a table of the number words
  *   number_runs(table, lower, pos, end, max_gap, max_tokens)
@@ -371,28 +372,46 @@ new_bool(int value)
     return Py_NewRef(value ? Py_True : Py_False);
 }
 
-/* gate(table, text, lower, pos, endpos)
- *   -> (bits, word_bits, has_digit, has_apostrophe, changed, hits, counts) or None
+/* How often the one hit with a bit among `mask` occurs as a piece: 0 when no hit has such a
+ * bit, 2 when two or more hits have one ("two or more" is all the caller asks). */
+static Py_ssize_t
+count_for(const Hits *h, long mask)
+{
+    Py_ssize_t found = -1;
+    for (Py_ssize_t k = 0; k < h->n; k++) {
+        if (h->items[k].entry->bits & mask) {
+            if (found >= 0)
+                return 2;
+            found = k;
+        }
+    }
+    return found >= 0 ? h->items[found].pieces : 0;
+}
+
+/* gate(table, text, lower, pos, endpos, mask1, mask2)
+ *   -> (bits, word_bits, has_digit, has_apostrophe, changed, hits, count1, count2) or None
  *
  * lower is text.lower() and has its length. The window's words are its runs of [a-z'];
  * its pieces, the runs of [a-z] (the words split at apostrophes); its tails, what follows
  * each apostrophe inside a word, to the word's end. Every word, piece and tail is looked up.
- * hits: the table words found, each once (a tuple, in the order first found); counts[i]:
- * how often hits[i] occurs as a piece. bits: OR of the hits' bits; word_bits: OR over the
- * words found whole; changed: text[pos:end] != lower[pos:end]. A word without an apostrophe
- * is its own single piece. */
+ * hits: the table words found, each once (a tuple, in the order first found). bits: OR of
+ * the hits' bits; word_bits: OR over the words found whole; changed: text[pos:end] !=
+ * lower[pos:end]. count1, count2: count_for(mask1), count_for(mask2), where a word without an
+ * apostrophe is its own single piece. */
 static PyObject *
 scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Table *t;
     Window w;
     Py_ssize_t pos, end;
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "gate(table, text, lower, pos, endpos)");
+    Py_ssize_t mask1, mask2;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "gate(table, text, lower, pos, endpos, mask1, mask2)");
         return NULL;
     }
     PyObject *text = args[1], *lower = args[2];
     if (parse_index(args[3], &pos) < 0 || parse_index(args[4], &end) < 0 ||
+        parse_index(args[5], &mask1) < 0 || parse_index(args[6], &mask2) < 0 ||
         parse_window(args[0], lower, pos, end, "gate", &t, &w) < 0)
         return NULL;
     if (!PyUnicode_Check(text) || PyUnicode_GET_LENGTH(text) != PyUnicode_GET_LENGTH(lower)) {
@@ -458,30 +477,27 @@ scan_gate(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         bits |= h.items[k].entry->bits;
 
     /* From here on Python objects are made; the scratch fields are no longer read. */
-    result = PyTuple_New(7);
-    if (result == NULL)
+    PyObject *words = PyTuple_New(h.n);
+    if (words == NULL)
         goto done;
-    PyObject *words = PyTuple_New(h.n), *counts = PyTuple_New(h.n);
-    PyTuple_SET_ITEM(result, 0, PyLong_FromLong(bits));
-    PyTuple_SET_ITEM(result, 1, PyLong_FromLong(word_bits));
-    PyTuple_SET_ITEM(result, 2, new_bool(has_digit));
-    PyTuple_SET_ITEM(result, 3, new_bool(has_apostrophe));
-    PyTuple_SET_ITEM(result, 4, new_bool(window_changed(text, &w)));
-    PyTuple_SET_ITEM(result, 5, words);
-    PyTuple_SET_ITEM(result, 6, counts);
-    if (words == NULL || counts == NULL || PyTuple_GET_ITEM(result, 0) == NULL ||
-        PyTuple_GET_ITEM(result, 1) == NULL) {
-        Py_CLEAR(result); /* frees what was set; NULL items are skipped */
-        goto done;
-    }
-    for (Py_ssize_t k = 0; k < h.n; k++) {
-        PyObject *count = PyLong_FromSsize_t(h.items[k].pieces);
-        if (count == NULL) {
-            Py_CLEAR(result);
-            goto done;
-        }
+    for (Py_ssize_t k = 0; k < h.n; k++)
         PyTuple_SET_ITEM(words, k, Py_NewRef(h.items[k].entry->word));
-        PyTuple_SET_ITEM(counts, k, count);
+    PyObject *items[8] = {PyLong_FromLong(bits),
+                          PyLong_FromLong(word_bits),
+                          new_bool(has_digit),
+                          new_bool(has_apostrophe),
+                          new_bool(window_changed(text, &w)),
+                          words,
+                          PyLong_FromSsize_t(count_for(&h, (long)mask1)),
+                          PyLong_FromSsize_t(count_for(&h, (long)mask2))};
+    result = PyTuple_New(8);
+    for (Py_ssize_t k = 0; k < 8; k++) {
+        if (result != NULL && items[k] != NULL)
+            PyTuple_SET_ITEM(result, k, items[k]);
+        else
+            Py_XDECREF(items[k]);
+        if (items[k] == NULL)
+            Py_CLEAR(result); /* (its items so far are released with it) */
     }
 done:
     if (h.items != h.local)
@@ -980,8 +996,8 @@ scan_cue_words(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyMethodDef scan_methods[] = {
     {"table", (PyCFunction)scan_table, METH_O, "table(mapping) -> a word table"},
     {"gate", (PyCFunction)(void (*)(void))scan_gate, METH_FASTCALL,
-     "gate(table, text, lower, pos, endpos) -> (bits, word_bits, has_digit, has_apostrophe, "
-     "changed, hits, counts) or None"},
+     "gate(table, text, lower, pos, endpos, mask1, mask2) -> (bits, word_bits, has_digit, "
+     "has_apostrophe, changed, hits, count1, count2) or None"},
     {"number_tokens", (PyCFunction)(void (*)(void))scan_number_tokens, METH_FASTCALL,
      "number_tokens(table, lower, pos, endpos) -> [(start, end, token)] or None"},
     {"cap_words", (PyCFunction)(void (*)(void))scan_cap_words, METH_FASTCALL,

@@ -277,22 +277,20 @@ GateView = tuple[int, bool, int, bool, bool, Collection[str], str, str]
 def _gate(text: str, lower: str, pos: int, endpos: int) -> GateView:
     """The gate of text[pos:endpos]: read by the C scanner when it can, else in Python."""
     if _NATIVE is not None and len(lower) == len(text):
-        scanned = _SCAN_GATE(_GATE_TABLE, text, lower, pos, endpos)
+        scanned = _SCAN_GATE(_GATE_TABLE, text, lower, pos, endpos, _NUMBER, _LETTER)
         if scanned is not None:
             return _gate_from_scan(scanned)
     return _gate_python(text, lower, pos, endpos)
 
 
 def _gate_from_scan(
-    scanned: tuple[int, int, bool, bool, bool, tuple[str, ...], tuple[int, ...]],
+    scanned: tuple[int, int, bool, bool, bool, tuple[str, ...], int, int],
 ) -> GateView:
-    """The C scanner's gate (_scan.c, gate): the same words, pieces and tails as below."""
-    bits, word_bits, has_digit, apostrophe, changed, hits, counts = scanned
-    number_words = _count_found(hits, counts, _NUMBER) if bits & _NUMBER else 0
+    """The C scanner's gate (_scan.c, gate, asked to count the number and letter words): the
+    same words, pieces and tails as below."""
+    bits, word_bits, has_digit, apostrophe, changed, hits, number_words, letter_words = scanned
     spelling = bool(
-        bits & _SPELLING
-        and (not apostrophe or word_bits & _SPELLING)
-        and _count_found(hits, counts, _LETTER) >= 2
+        bits & _SPELLING and (not apostrophe or word_bits & _SPELLING) and letter_words >= 2
     )
     return bits, has_digit, number_words, spelling, changed, hits, "", ""
 
@@ -361,17 +359,6 @@ def _tails(words: list[str]) -> list[str]:
             tails.append(word[at + 1 :])
             at = word.find("'", at + 1)
     return tails
-
-
-def _count_found(hits: tuple[str, ...], counts: tuple[int, ...], bit: int) -> int:
-    """_count for the C gate: hits[i] occurs counts[i] times as a piece."""
-    found = -1
-    for i in range(len(hits)):
-        if _GATE_BITS[hits[i]] & bit:
-            if found >= 0:
-                return 2
-            found = i
-    return counts[found] if found >= 0 else 0
 
 
 def _count(pieces: list[str], hits: frozenset[str], bit: int) -> int:

@@ -84,7 +84,7 @@ def _assert_gate_agrees(text: str, pos: int, end: int) -> None:
     lower = text.lower()
     if len(lower) != len(text):
         return  # the engine never asks the scanner then (offsets of text and lower differ)
-    scanned = scan.gate(GATE_TABLE, text, lower, pos, end)
+    scanned = scan.gate(GATE_TABLE, text, lower, pos, end, engine._NUMBER, engine._LETTER)
     if scanned is None:
         assert not lower[pos:end].isascii()
         return
@@ -225,12 +225,26 @@ def test_number_readers_agree_with_python_on_generated_text(text: str) -> None:
         _assert_cue_words_agree(lower, pos, end)
 
 
+def test_counts_say_one_word_how_often_or_two_words() -> None:
+    table = scan.table({"five": 1, "six": 1, "b": 2})
+    for text, counts in [
+        ("b", (0, 1)),
+        ("five", (1, 0)),
+        ("five five b b", (2, 2)),
+        ("'five five'", (2, 0)),  # two pieces; the tail "five'" is not a piece
+        ("five six", (2, 0)),  # two words with the bit
+        ("x'five", (1, 0)),  # found as a piece and as a tail: one piece
+        ("xfive", (0, 0)),
+    ]:
+        assert scan.gate(table, text, text, 0, len(text), 1, 2)[6:] == counts, text
+
+
 def test_offsets_out_of_range_are_clamped_like_a_slice() -> None:
     text = "five five five oh one two"
     lower = text.lower()
-    whole = scan.gate(GATE_TABLE, text, lower, 0, len(text))
-    assert scan.gate(GATE_TABLE, text, lower, -10, 10**9) == whole
-    assert scan.gate(GATE_TABLE, text, lower, 20, 3) == (0, 0, False, False, False, (), ())
+    whole = scan.gate(GATE_TABLE, text, lower, 0, len(text), 1, 2)
+    assert scan.gate(GATE_TABLE, text, lower, -10, 10**9, 1, 2) == whole
+    assert scan.gate(GATE_TABLE, text, lower, 20, 3, 1, 2) == (0, 0, False, False, False, (), 0, 0)
     tokens = scan.number_tokens(TOKEN_TABLE, lower, -5, 10**9)
     assert tokens == _regex_tokens(lower, 0, len(lower))
     assert scan.number_tokens(TOKEN_TABLE, lower, 30, 2) == []
@@ -240,16 +254,16 @@ def test_offsets_out_of_range_are_clamped_like_a_slice() -> None:
 def test_non_ascii_windows_are_left_to_python() -> None:
     for text in ("caf\u00e9 five", "five \u2013 six", "\ud800 five", "five\x00\u00ff"):
         lower = text.lower()
-        assert scan.gate(GATE_TABLE, text, lower, 0, len(text)) is None
+        assert scan.gate(GATE_TABLE, text, lower, 0, len(text), 1, 2) is None
         assert scan.number_tokens(TOKEN_TABLE, lower, 0, len(lower)) is None
         assert scan.number_runs(TOKEN_TABLE, lower, 0, len(lower), 24, 48) is None
     # an ASCII window of a wider string is read, NUL and all
     text = "five six\x00\n\u2013"
     assert scan.number_tokens(TOKEN_TABLE, text, 0, 9) == [(0, 4, "five"), (5, 8, "six")]
-    assert scan.gate(GATE_TABLE, text, text, 0, 9)[5] == ("five", "six")
+    assert scan.gate(GATE_TABLE, text, text, 0, 9, 1, 2)[5] == ("five", "six")
     # lower-casing that changes a character (the Kelvin sign) is seen as a change
     text = "\u212a five"
-    view = scan.gate(GATE_TABLE, text, text.lower(), 0, len(text))
+    view = scan.gate(GATE_TABLE, text, text.lower(), 0, len(text), 1, 2)
     assert view is not None
     assert view[4] is True
 
@@ -271,22 +285,15 @@ def test_one_megabyte_of_a_repeated_unit_reads_like_python(unit: str) -> None:
     # quadratic on one huge apostrophe word, so the gate is compared on a slice).
     _assert_tokens_agree(lower, 0, len(lower))
     _assert_gate_agrees(text, 0, 2_000)
-    assert scan.gate(GATE_TABLE, text, lower, 0, len(text)) is not None
+    assert scan.gate(GATE_TABLE, text, lower, 0, len(text), 1, 2) is not None
     _assert_cap_words_agree(text.title(), 0, len(text))
     _assert_cue_words_agree(lower, 0, len(lower))
 
 
 def test_the_table_holds_only_ascii_str_keys() -> None:
     table = scan.table({"five": 1, "caf\u00e9": 2, "": 4, "a": 8})
-    assert scan.gate(table, "five caf\u00e9 a", "five caf\u00e9 a", 0, 4) == (
-        1,
-        1,
-        False,
-        False,
-        False,
-        ("five",),
-        (1,),
-    )
+    found = scan.gate(table, "five caf\u00e9 a", "five caf\u00e9 a", 0, 4, 1, 8)
+    assert found == (1, 1, False, False, False, ("five",), 1, 0)
     with pytest.raises(TypeError):
         scan.table(["five"])
     with pytest.raises(TypeError):
@@ -295,9 +302,11 @@ def test_the_table_holds_only_ascii_str_keys() -> None:
 
 def test_bad_arguments_raise() -> None:
     with pytest.raises(ValueError, match="one length"):
-        scan.gate(GATE_TABLE, "Five", "five ", 0, 4)
+        scan.gate(GATE_TABLE, "Five", "five ", 0, 4, 1, 2)
     with pytest.raises(TypeError):
-        scan.gate(GATE_TABLE, "five", b"five", 0, 4)
+        scan.gate(GATE_TABLE, "five", b"five", 0, 4, 1, 2)
+    with pytest.raises(TypeError):
+        scan.gate(GATE_TABLE, "five", "five", 0, 4)
     with pytest.raises(ValueError, match="PyCapsule"):  # not a table
         scan.number_tokens(object(), "five", 0, 4)
     with pytest.raises(TypeError):
