@@ -804,7 +804,12 @@ def _find_written(lower: str, out: list[Hit], pos: int, endpos: int) -> None:
     # Written SSNs, numeric dates and letter-prefixed ids ("A1234567") are digit runs
     # (spoken.py, _classify_digits); only cue-labelled ids need their own pattern, and only
     # when a cue word occurs at all.
-    if any(lower.find(cue, pos, endpos) != -1 for cue in _MRN_CUE_WORDS):
+    cued = False
+    for cue in _MRN_CUE_WORDS:
+        if lower.find(cue, pos, endpos) != -1:
+            cued = True
+            break
+    if cued:
         out.extend(
             (m.start("id"), m.end("id"), KIND_MRN)
             for m in MRN_WRITTEN_RE.finditer(lower, pos, endpos)

@@ -299,7 +299,9 @@ def street_after(lower: str, end: int, street_clear: int) -> "re.Match[str] | No
     the end of the text, or when the words the pattern may read first stop short of it.
     """
     if street_clear >= 0:
-        if street_clear >= len(lower):
+        # (the lead opens with a blank: a number followed by anything else, or by nothing,
+        # needs no regex call)
+        if street_clear >= len(lower) or end >= len(lower) or not lower[end].isspace():
             return None
         lead = _STREET_LEAD_RE.match(lower, end)
         if lead is None or lead.end() < street_clear:
