@@ -178,7 +178,12 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
         return []
     lower = text.lower()
     found: list[Hit] = []
-    runs: list[Run] = []
+    # (context.has_known() inlined: a call into a Python function costs more than the lookup)
+    scope = _SCOPE_GET()
+    matcher = _matcher_for(known) if known or (scope is not None and scope.known) else None
+    # The number runs are kept for the known-value matcher only: without one, each window's
+    # runs are freed as soon as they are classified.
+    runs: list[Run] | None = [] if matcher is not None else None
     if len(text) <= _WINDOW_MIN or "\n" not in text:
         _find_in_window(text, lower, 0, len(text), found, runs)
     else:
@@ -194,10 +199,7 @@ def find_spans(text: str, *, known: Mapping[str, object] | None = None) -> list[
             if end > pos:
                 _find_in_window(text, lower, pos, end, found, runs)
             pos = end + 1
-    # (context.has_known() inlined: a call into a Python function costs more than the lookup)
-    scope = _SCOPE_GET()
-    matcher = _matcher_for(known) if known or (scope is not None and scope.known) else None
-    if matcher is not None:
+    if matcher is not None and runs is not None:
         found.extend(matcher.find(text, lower, runs))
     backend = _BACKEND[0]
     if backend is not None:
@@ -213,9 +215,10 @@ _SCOPE_GET: Final = context.SCOPE.get
 
 
 def _find_in_window(
-    text: str, lower: str, pos: int, endpos: int, found: list[Hit], runs: list[Run]
+    text: str, lower: str, pos: int, endpos: int, found: list[Hit], runs: list[Run] | None
 ) -> None:
-    """Run the detectors whose trigger words occur in text[pos:endpos] on that window."""
+    """Run the detectors whose trigger words occur in text[pos:endpos] on that window; add
+    its number runs to `runs` unless that is None."""
     # Gates: one cheap pass collects the window's words, and each detector runs only when its
     # trigger words occur. Most utterances ("okay, Thursday works") skip most detectors.
     bits, has_digit, number_words, spelling, changed, hits, marked, reuse = _gate(
@@ -237,7 +240,8 @@ def _find_in_window(
         )
         for run in window_runs:
             _classify_run(run, text, lower, found, street_clear)
-        runs.extend(window_runs)
+        if runs is not None:
+            runs.extend(window_runs)
     if has_digit:
         _find_written(lower, found, pos, endpos)
     if text.find("@", pos, endpos) != -1 or (
