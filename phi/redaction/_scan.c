@@ -522,6 +522,7 @@ typedef struct {
  *   - letters and apostrophes: its pieces between apostrophes that are in the table (the
  *     regex's words start after a non-word character and end at a word boundary, so inside
  *     such a word only a whole piece can match);
+ *   - letters then digits: the digits; digits then st, nd, rd or th: itself;
  *   - anything else (digits or "_" mixed with other characters): the reader stops with -1
  *     and the caller's regex reads the window. */
 typedef struct {
@@ -531,6 +532,13 @@ typedef struct {
     Py_ssize_t i;        /* where reading goes on */
     Py_ssize_t word_end; /* while reading the pieces of a word: its end; else -1 */
 } Reader;
+
+static inline int
+is_ordinal_suffix(unsigned char a, unsigned char b)
+{
+    return (a == 's' && b == 't') || (a == 'n' && b == 'd') || (a == 'r' && b == 'd') ||
+           (a == 't' && b == 'h');
+}
 
 /* 1: *tok is the next token; 0: no more; -1: a mixed word (see Reader). */
 static int
@@ -565,6 +573,28 @@ next_token(Reader *r, Token *tok)
             r->i = j;
             *tok = (Token){i, j, whole};
             return 1;
+        }
+        if (digits > 0 && others == 0) {
+            /* Two shapes of a word mixing letters and digits read as the regex reads them:
+             * letters then digits ("xjh980017569": the digits are one token; no number word
+             * can end before a digit, for want of a word boundary), and digits then an
+             * ordinal suffix ("21st": one token). Any other mix goes to the regex. */
+            Py_ssize_t k = i;
+            while (k < j && is_letter(s[k]))
+                k++;
+            Py_ssize_t d = k;
+            while (d < j && is_digit(s[d]))
+                d++;
+            if (k > i && d == j) {
+                r->i = j;
+                *tok = (Token){k, j, NULL};
+                return 1;
+            }
+            if (k == i && d == j - 2 && is_ordinal_suffix(s[j - 2], s[j - 1])) {
+                r->i = j;
+                *tok = (Token){i, j, NULL};
+                return 1;
+            }
         }
         if (digits > 0 || memchr(s + i, '_', (size_t)(j - i)) != NULL)
             return -1;

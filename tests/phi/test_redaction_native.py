@@ -35,7 +35,9 @@ piece_texts = st.lists(
     min_size=1,
     max_size=8,
 ).map(lambda parts: "".join(piece + sep for piece, sep in parts))
-any_texts = st.one_of(word_texts, edge_texts, piece_texts, st.text(max_size=200))
+# Words that mix digits and letters: ordinals, ids, and shapes left to the regex.
+mixed_texts = st.text(alphabet="asthnrdoe0129 _'", max_size=40)
+any_texts = st.one_of(word_texts, edge_texts, piece_texts, mixed_texts, st.text(max_size=200))
 # Each rule alone.
 EXAMPLES = [
     "'five",
@@ -60,6 +62,10 @@ EXAMPLES = [
     "+1 (555) 0123",
     "five + six",
     "five/six.seven",
+    "MRN XJH980017569",
+    "a1234567 b2",
+    "the 21st, 2nd 3rd 4th 1th",
+    "one1 o5 ninety9",
 ]
 
 
@@ -269,7 +275,7 @@ def test_non_ascii_windows_are_left_to_python() -> None:
 
 
 def test_mixed_words_are_left_to_the_regex() -> None:
-    for text in ("a1234567", "5th", "five_six", "80's"):
+    for text in ("a9c", "99b", "five_six", "80's", "5x5", "1st2", "5rh", "7sd", "9nt", "5t"):
         assert scan.number_tokens(TOKEN_TABLE, text, 0, len(text)) is None
         assert scan.number_runs(TOKEN_TABLE, text, 0, len(text), 24, 48) is None
 
