@@ -77,6 +77,9 @@ typedef struct {
     uint32_t entry;
 } Slot;
 
+#define FILTER_BITS 15 /* a filter of 2**15 bits (4 KB) */
+#define FILTER_WORDS ((1u << FILTER_BITS) / 64)
+
 typedef struct {
     Entry *entries;
     Py_ssize_t count;
@@ -87,6 +90,9 @@ typedef struct {
     /* A quick "certainly not in the table": bit min(len, 31) of lengths[a][b] is set when
      * some word of that length starts with the characters a, b (see prefix_slot). */
     uint32_t lengths[27][27];
+    /* A second one, after hashing: bit (hash >> 49) is set for every word's hash. Small
+     * enough to stay in cache, it spares most absent words a probe of the (larger) index. */
+    uint64_t hash_bits[FILTER_WORDS];
 } Table;
 
 /* 0-25 for a letter, 26 for anything else (and for "no second character"). */
@@ -139,14 +145,24 @@ same_bytes(const char *a, const unsigned char *b, Py_ssize_t n)
     return 1;
 }
 
+static inline uint64_t *
+filter_word(Table *t, uint64_t h, uint64_t *bit)
+{
+    uint32_t k = (uint32_t)(h >> (64 - FILTER_BITS));
+    *bit = 1ULL << (k & 63);
+    return &t->hash_bits[k >> 6];
+}
+
 /* The entry for s[0:n], or NULL. Linear probing; the index is at most half full, so a
  * probe always reaches an empty slot. */
-static Entry *
+static inline Entry *
 lookup(Table *t, const unsigned char *s, Py_ssize_t n)
 {
     if (n <= 0 || n > t->longest || !(*length_bits(t, s, n) & length_bit(n)))
         return NULL;
-    uint64_t h = word_hash(s, n);
+    uint64_t h = word_hash(s, n), bit;
+    if (!(*filter_word(t, h, &bit) & bit))
+        return NULL;
     uint32_t tag = hash_tag(h);
     for (size_t i = (size_t)h & t->mask; t->slots[i].tag != 0; i = (i + 1) & t->mask) {
         if (t->slots[i].tag == tag) {
@@ -229,6 +245,8 @@ scan_table(PyObject *module, PyObject *mapping)
         t->slots[i] = (Slot){hash_tag(h), (uint32_t)t->count};
         t->entries[t->count++] = (Entry){Py_NewRef(key), (const char *)s, n, bits, 0, 0};
         *length_bits(t, s, n) |= length_bit(n);
+        uint64_t bit;
+        *filter_word(t, h, &bit) |= bit;
         if (n > t->longest)
             t->longest = n;
     }
