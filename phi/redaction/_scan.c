@@ -16,6 +16,7 @@
  *   cap_words(text, lower, pos, end)      what CAP_WORD_RE.finditer(text, pos, end) finds
  *   letters_alone(lower, pos, end)        where single letters stand (a spelling may start)
  *   cue_words(lower, pos, end)            the words engine._cue reads before a number
+ *   as_instances(cls, tuples)             tuples made instances of a tuple subclass (Span)
  *
  * All but table() and cue_words() return None when the window holds a character outside
  * ASCII (or, for some, when the string is wider than a byte a character), and the number
@@ -1041,6 +1042,47 @@ scan_cue_words(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return words;
 }
 
+/* ---- spans ---------------------------------------------------------------------------- */
+
+/* as_instances(cls, tuples) -> [cls instance, ...]
+ *
+ * Each tuple of the list made an instance of cls, a subclass of tuple without a __new__ of
+ * its own that matters (a NamedTuple such as engine.Span): what tuple.__new__(cls, t) makes,
+ * without a call through Python's machinery per span. */
+static PyObject *
+scan_as_instances(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyList_Check(args[1]) ||
+        !PyType_IsSubtype((PyTypeObject *)args[0], &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "as_instances(tuple subclass, list of tuples)");
+        return NULL;
+    }
+    PyTypeObject *cls = (PyTypeObject *)args[0];
+    PyObject *tuples = args[1];
+    Py_ssize_t count = PyList_GET_SIZE(tuples);
+    PyObject *out = PyList_New(count);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *t = PyList_GET_ITEM(tuples, i);
+        if (!PyTuple_Check(t)) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_TypeError, "as_instances: an item is not a tuple");
+            return NULL;
+        }
+        Py_ssize_t n = PyTuple_GET_SIZE(t);
+        PyObject *obj = cls->tp_alloc(cls, n); /* (as tuple.__new__ does for a subclass) */
+        if (obj == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        for (Py_ssize_t k = 0; k < n; k++)
+            PyTuple_SET_ITEM(obj, k, Py_NewRef(PyTuple_GET_ITEM(t, k)));
+        PyList_SET_ITEM(out, i, obj);
+    }
+    return out;
+}
+
 static PyMethodDef scan_methods[] = {
     {"table", (PyCFunction)scan_table, METH_O, "table(mapping) -> a word table"},
     {"gate", (PyCFunction)(void (*)(void))scan_gate, METH_FASTCALL,
@@ -1050,6 +1092,8 @@ static PyMethodDef scan_methods[] = {
      "number_tokens(table, lower, pos, endpos) -> [(start, end, token)] or None"},
     {"cap_words", (PyCFunction)(void (*)(void))scan_cap_words, METH_FASTCALL,
      "cap_words(text, lower, pos, endpos) -> [(start, end, word)] or None"},
+    {"as_instances", (PyCFunction)(void (*)(void))scan_as_instances, METH_FASTCALL,
+     "as_instances(cls, tuples) -> [cls instance]"},
     {"cue_words", (PyCFunction)(void (*)(void))scan_cue_words, METH_FASTCALL,
      "cue_words(lower, pos, endpos) -> [word]"},
     {"letters_alone", (PyCFunction)(void (*)(void))scan_letters_alone, METH_FASTCALL,

@@ -446,6 +446,7 @@ _SCAN_GATE: Final[Any] = _NATIVE.gate if _NATIVE is not None else None
 _SCAN_CUE_WORDS: Final[Any] = _NATIVE.cue_words if _NATIVE is not None else None
 _SCAN_LETTERS_ALONE: Final[Any] = _NATIVE.letters_alone if _NATIVE is not None else None
 _SCAN_CAP_WORDS: Final[Any] = _NATIVE.cap_words if _NATIVE is not None else None
+_SCAN_AS_INSTANCES: Final[Any] = _NATIVE.as_instances if _NATIVE is not None else None
 
 
 def _matcher_for(known: Mapping[str, object] | None) -> KnownMatcher | None:
@@ -1179,6 +1180,8 @@ def merge_spans(spans: "Sequence[Hit]", text: str) -> list[Span]:
                 merged[-1] = (prev_start, max(prev_end, end), prev_kind)
                 continue
         merged.append((start, end, kind))
+    if _SCAN_AS_INSTANCES is not None:
+        return _SCAN_AS_INSTANCES(Span, merged)  # type: ignore[no-any-return]
     return [_new_span(Span, hit) for hit in merged]
 
 

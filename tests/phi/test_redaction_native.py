@@ -319,3 +319,16 @@ def test_bad_arguments_raise() -> None:
         scan.number_runs(TOKEN_TABLE, "five", 0, 4)
     with pytest.raises(OverflowError):
         scan.number_tokens(TOKEN_TABLE, "five", 0, 10**30)
+
+
+def test_tuples_become_instances_of_a_tuple_subclass() -> None:
+    hits = [(0, 4, engine.KIND_NAME), (9, 21, engine.KIND_PHONE)]
+    spans = scan.as_instances(engine.Span, hits)
+    assert spans == [engine.Span(*hit) for hit in hits]
+    assert all(type(s) is engine.Span for s in spans)
+    assert spans[1].kind is engine.KIND_PHONE
+    assert scan.as_instances(engine.Span, []) == []
+    with pytest.raises(TypeError):
+        scan.as_instances(dict, hits)
+    with pytest.raises(TypeError):
+        scan.as_instances(engine.Span, [[0, 4, engine.KIND_NAME]])
