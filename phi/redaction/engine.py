@@ -975,7 +975,7 @@ def _find_names(
     for cue in _cue_phrases(lower, pos, endpos, cue_words):
         end = cue.end()
         cued.add(end)
-        phrase = cue.group("p")
+        phrase = cue.group(1)  # (the group "p": by number, without a look-up of its name)
         if phrase in LOOSE_CUE_SET:
             loose.add(end)
             _loose_name_after(lower, end, out)

@@ -315,15 +315,16 @@ def _may_matter(lower: str, tokens: list[Token], street_clear: int) -> bool:
         return _single_may_matter(lower, tokens[0], street_clear)
     if len(tokens) > 2:
         return True
-    if _BIRTH_CUE_RE.search(lower, max(0, tokens[0][0] - 32), tokens[0][0]):
-        return True  # "my birthday's six seventeen": a month and a day
     # Two tokens ("three fifteen", "2 tablets", "room 4 12"): a time, dose or count unless a
-    # month, a long digit group, an age word, a slash (11/30) or a street follows.
+    # month, a long digit group, an age word, a slash (11/30), a birth word before them or a
+    # street after them. (The token tests first: they need no regex.)
     for _, _, tok, is_digits, gap in tokens:
         if tok in MONTHS or tok in _PAIR_KEEP_WORDS or "/" in gap:
             return True
         if is_digits and len(tok) >= 3:
             return True
+    if _BIRTH_CUE_RE.search(lower, max(0, tokens[0][0] - 32), tokens[0][0]):
+        return True  # "my birthday's six seventeen": a month and a day
     return street_after(lower, tokens[-1][1], street_clear) is not None
 
 
