@@ -4,8 +4,10 @@
 "1980"; "two thousand and five" -> "2005"; "double oh seven" -> "007"; "March third" -> a
 month chunk and an ordinal chunk. A *run* is a sequence of number tokens separated only by
 pauses (spaces, commas, dashes, "of", "uh"); the engine classifies whole runs with the cue
-words before them. The tokens are the window's words split in C (NUMBER_TOKEN_RE reads only
-words that mix digits and letters, or any non-ASCII window); the rest is a linear walk.
+words before them. The tokens are the window's words, read and grouped into runs by the C
+scanner when it is built (`_scan.c`; `token_groups` below is its reference), else split in
+Python (NUMBER_TOKEN_RE reads only words that mix digits and letters, or any non-ASCII
+window); the rest is a linear walk.
 
 Invariant: work is linear in the input; every chunk keeps the character offsets of the
 tokens it came from, so whatever the engine masks is exactly what was said.
