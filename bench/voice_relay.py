@@ -3,6 +3,8 @@
 A raw ASGI app (no Channels consumer, no auth, no marks, no state machine) served by the same
 Daphne, talking to the same fake servers: caller frames become `input_audio_buffer.append`,
 audio deltas become Twilio media. Whatever our bridge costs beyond this is its own overhead.
+The serving stack gets the same tuning as config.asgi applies (voiceagent.serving), so both
+run on the same Daphne.
 """
 
 import asyncio
@@ -11,6 +13,10 @@ import json
 import os
 
 from websockets.asyncio.client import connect
+
+from voiceagent.serving import tune_serving_stack
+
+tune_serving_stack()
 
 
 async def application(scope, receive, send):

@@ -7,6 +7,9 @@ Once the application is built, everything imported so far (Django, the apps, the
 lives as long as the process, so it is frozen out of the cyclic garbage collector: a full
 collection over those ~180 000 objects took 300-400 ms, stalling every live call's audio and
 truncating barge-ins late (see voiceagent's figures). Per-call objects are still collected.
+
+Under Daphne, the serving stack is tuned first (voiceagent.serving: Twisted's reactor on uvloop,
+no formatting of autobahn's per-frame debug arguments); outside Daphne the loop is untouched.
 """
 
 import gc
@@ -15,6 +18,9 @@ import os
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 
+from voiceagent.serving import tune_serving_stack
+
+tune_serving_stack()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
 if settings.DEBUG:
