@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.fakes.realtime_server import FakeRealtimeServer
-from voiceagent.bridge import APOLOGY, BridgeLimits, CallBridge
+from voiceagent.bridge import APOLOGY, MARK_EVERY_MS, BridgeLimits, CallBridge
 from voiceagent.realtime import SessionConfig, provider_for
 
 SECRET_WORDS = "Jane Secretpatient born March third"
@@ -130,9 +130,10 @@ async def test_barge_in_clears_twilio_and_truncates_at_audio_heard():
     async with FakeRealtimeServer() as server:
         server.push_script(script)
         bridge, twilio = await _bridge(server, RecordingServices())
-        await _until(lambda: len(twilio.of("mark")) >= 20)
-        # Twilio played the first 300 ms, then 50 ms more pass before the caller speaks.
-        await bridge.on_mark(twilio.of("mark")[2]["mark"]["name"])
+        await _until(lambda: len(twilio.of("mark")) >= 2000 // MARK_EVERY_MS)
+        # Twilio played up to the second mark, then 50 ms more pass before the caller speaks.
+        heard = 2 * MARK_EVERY_MS
+        await bridge.on_mark(twilio.of("mark")[1]["mark"]["name"])
         await asyncio.sleep(0.05)
         await bridge._realtime_send(
             {
@@ -147,7 +148,7 @@ async def test_barge_in_clears_twilio_and_truncates_at_audio_heard():
         await _until(lambda: len(server.truncations) == 1)
         truncate = server.truncations[0]
         assert truncate["item_id"] == item["id"]
-        assert 340 <= truncate["audio_end_ms"] <= 390
+        assert heard + 40 <= truncate["audio_end_ms"] <= heard + 90
         assert twilio.sent[-1]["event"] == "clear"
         await bridge.close()
         assert server.invalid_events == []

@@ -167,6 +167,10 @@ class SdkRealtimeSession(RealtimeSession):
         # The SDK's underlying websockets connection carries the per-frame traffic (see the
         # module docstring); the SDK's own methods if this SDK version keeps it elsewhere.
         ws = getattr(connection, "_connection", None)
+        if getattr(ws, "request", None) is not None:
+            # The opening handshake's request (the SDK's two dozen headers, ~1.5 KB per call)
+            # is not read again by a websockets client connection once it is open.
+            ws.request = None
         direct = callable(getattr(ws, "send", None)) and callable(getattr(ws, "recv", None))
         self._send_audio = ws.send if direct else connection.send_raw
         self._recv_bytes = (
