@@ -777,6 +777,12 @@ class Driver:
             "reordered": anomalies["reordered"],
             "misdelivered": anomalies["misdelivered"],
             "cpu_pct_per_call": cpu["daphne"] / n,
+            # Less sensitive to a busy machine than % per call: a starved server forwards fewer
+            # frames, and its CPU per call falls with them.
+            "cpu_us_per_frame": (ticks1["daphne"] - ticks0["daphne"])
+            / hz
+            / max(1, len(inbound) + len(outbound))
+            * 1e6,
             "daphne_cpu_pct": cpu["daphne"],
             "model_cpu_pct": cpu["model"],
             "driver_cpu_pct": cpu["driver"],
