@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) accel ## Create .venv and install what is missing
 
-accel: $(STAMP) ## Compile phi.redaction's hot modules (mypyc; optional, skipped if it fails)
+accel: $(STAMP) ## Compile phi.redaction's hot modules (mypyc) and word scanner (C); optional, skipped if it fails
 	@$(PY) phi/redaction/build_accel.py
 
 run: $(STAMP) ## Migrate, load demo data and serve on http://127.0.0.1:8000
