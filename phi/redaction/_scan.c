@@ -1,9 +1,11 @@
 /* _scan: the redaction engine's word scanner, in C (optional).
  *
  * The rules stay in Python (engine.py, spoken.py); this file only reads words. It does what
- * otherwise costs the engine a chain of allocations per text: the gate (which trigger words
- * occur in a window) and the tokens a number is made of, grouped into runs. Each reads an
- * ASCII window of the lower-cased text once, byte by byte, and allocates only what it returns.
+ * otherwise costs the engine a chain of calls and allocations per text: the gate (which
+ * trigger words occur in a window), the tokens a number is made of (grouped into runs), the
+ * capitalised words, the single letters and the words before a number. Each reads its window
+ * once, byte by byte, and allocates only what it returns. Each function's comment names the
+ * Python (a regex or a function) it answers for; that Python is the reference.
  *
  *   table(mapping)                        a word table {word: bits} (str -> int), in a capsule
  *   gate(table, text, lower, pos, end, mask1, mask2)
@@ -18,15 +20,17 @@
  *   cue_words(lower, pos, end)            the words engine._cue reads before a number
  *   as_instances(cls, tuples)             tuples made instances of a tuple subclass (Span)
  *
- * All but table() and cue_words() return None when the window holds a character outside
- * ASCII (or, for some, when the string is wider than a byte a character), and the number
- * readers also when a word mixes digits or "_" with other characters ("5th", "a1234567"): the
- * caller then takes the Python path, which is the reference (tests/phi/test_redaction_native.py
- * checks that both agree on the corpus and on generated text).
+ * The readers return None when the window holds a character outside ASCII (cap_words and
+ * letters_alone also when the string is wider than a byte a character; cue_words reads any
+ * string), and the number readers also when a word mixes digits or "_" with letters in a way
+ * they do not read ("99b", "a9c", "five_six"): the caller then takes the Python path.
+ * tests/phi/test_redaction_native.py holds every function to its reference on the corpus, on
+ * generated and hostile text, and on 1 MB inputs.
  *
  * Invariants: the window is clamped to the string and every index stays inside it; work is
  * linear in the window (a word longer than the table's longest is never hashed, and each
- * character is read a bounded number of times); nothing is kept between calls but the table.
+ * character is read a bounded number of times); nothing is kept between calls but the table
+ * (and its scratch marks, see Entry).
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -229,6 +233,13 @@ scan_table(PyObject *module, PyObject *mapping)
     while (PyDict_Next(mapping, &it, &key, &value)) {
         if (!PyUnicode_Check(key) || !PyUnicode_IS_ASCII(key))
             continue;
+        /* (an int, read without calling back into Python: no code may change the dict
+         * while it is walked) */
+        if (!PyLong_Check(value)) {
+            Py_DECREF(capsule);
+            PyErr_SetString(PyExc_TypeError, "table(): the bits must be int");
+            return NULL;
+        }
         long bits = PyLong_AsLong(value);
         if (bits == -1 && PyErr_Occurred()) {
             Py_DECREF(capsule);
