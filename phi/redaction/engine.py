@@ -35,17 +35,18 @@ Decisions a reviewer should know:
 
 Speed (`make bench`: one core, medians of rounds in which the engine and a three-regex
 baseline take turns; the machine is shared, so the ratio is the steadier figure). Compiled
-(mypyc and the C scanner, `make accel`), five runs in Dec 2026: utterance by utterance 13.6
-MB/s against the baseline's 13.1 (median ratio 1.04, range 0.88-1.04: the engine's larger
-working set suffers more when the other core is busy), 270,000 utterances/s; whole
-transcripts 16.6 MB/s (baseline 16.3); a 1 MB document 11.7 MB/s (0.72 of the baseline's:
-the street look-ahead and the sort of many spans cost more on one long text); p99 0.016 ms
-per utterance (baseline 0.008). (The bench times the spans as find_spans returns them;
-turning each kind into its `.value` as well, as the bench used to, costs about 0.3 us an
-utterance, some 8%.) Before the C scanner: 0.47-0.58 of the baseline's speed.
-Pure Python: about 0.21 of the baseline's, 2.9 MB/s. The time is spread over the rules
-themselves (number reading and classification, cue phrases and names, each a few percent),
-the scanner's passes (about a fifth) and the regexes that confirm a detection.
+(mypyc and the C scanner, `make accel`), ten runs in Dec 2026, medians [ranges]: utterance
+by utterance 13.0 MB/s [11.6-13.7] against the baseline's 13.2 [13.1-13.3], a ratio of 0.98
+[0.88-1.04] (the engine, with the larger working set, loses more when the other core is
+busy), 258,000 utterances/s; whole transcripts 16.1 MB/s (baseline 16.4); a 1 MB document
+11.2 MB/s (0.69 of the baseline's: the street look-ahead and the sort of many spans cost more
+on one long text); p99 0.017 ms per utterance (baseline 0.008). (The bench times the spans
+as find_spans returns them; turning each kind into its `.value` as well, as the bench used
+to, costs about 0.3 us an utterance, some 8%.) Before the C scanner: 0.47-0.58 of the
+baseline's speed. Pure Python: about 0.21 of the baseline's, 2.9 MB/s. The time is spread
+over the rules themselves (number reading and classification, cue phrases and names, each a
+few percent), the scanner's passes (about a fifth), the regexes that confirm a detection,
+and the garbage collector (3-4%).
 
 Invariant: linear time in the input (see patterns.py); nothing here logs the text it reads.
 """
