@@ -1089,11 +1089,20 @@ def _weak_name_after(
     lower: str, pos: int, firsts: frozenset[str], lasts: frozenset[str], out: list[Hit]
 ) -> None:
     """Lower-case text after a soft cue: a lexicon given name (and surname) is a name."""
-    m = _WEAK_FOLLOW_RE.match(lower, pos)
-    if m is None:
+    # The given name is _WEAK_FOLLOW_RE's first word, the run of [a-z'-] at pos (two or more,
+    # a letter first). Most soft cues ("thank you", "okay") are followed by other words: the
+    # lexicon says so before the regex runs.
+    k = pos
+    size = len(lower)
+    while k < size and lower[k] in _WEAK_FIRST_CHARS:
+        k += 1
+    if k - pos < 2 or not ("a" <= lower[pos] <= "z"):
         return
-    first = m.group("first")
+    first = lower[pos:k]
     if first not in firsts or first in NAME_CUE_STOPWORDS or first in AMBIGUOUS_FIRST_NAMES:
+        return
+    m = _WEAK_FOLLOW_RE.match(lower, pos)
+    if m is None:  # pragma: no cover - the run above is the regex's first word
         return
     last = m.group("last")
     end = m.end("last") if last is not None and last in lasts else m.end("first")
@@ -1125,6 +1134,7 @@ def _starts_name(
     return nxt is not None and nxt in lasts and word not in NAME_CUE_STOPWORDS
 
 
+_WEAK_FIRST_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz'-")
 _WEAK_FOLLOW_RE: Final = re.compile(
     r"(?P<first>[a-z][a-z'\-]+)(?:[ ]+(?:[a-z][ ]+)?(?P<last>[a-z][a-z'\-]+))?"
 )

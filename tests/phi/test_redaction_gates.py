@@ -173,3 +173,40 @@ def test_spellings_are_the_regex_matches(text: str) -> None:
     letters = sorted(set(lower) & set("abcdefghijklmnopqrstuvwxyz"))
     found = engine._spellings(lower, 0, len(lower), marked, letters)
     assert [m.span() for m in found] == expected
+
+
+def _weak_name_by_regex(lower: str, pos: int) -> list:
+    """_weak_name_after as the regex alone reads it (the function checks the lexicon first)."""
+    m = engine._WEAK_FOLLOW_RE.match(lower, pos)
+    if m is None:
+        return []
+    first = m.group("first")
+    if (
+        first not in engine._FIRST_NAMES
+        or first in engine.NAME_CUE_STOPWORDS
+        or first in engine.AMBIGUOUS_FIRST_NAMES
+    ):
+        return []
+    last = m.group("last")
+    end = m.end("last") if last is not None and last in engine._LAST_NAMES else m.end("first")
+    return [(m.start("first"), end, engine.KIND_NAME)]
+
+
+def _assert_weak_name_is_the_regex_reading(text: str, pos: int) -> None:
+    lower = text.lower()
+    out: list = []
+    engine._weak_name_after(lower, pos, engine._FIRST_NAMES, engine._LAST_NAMES, out)
+    assert out == _weak_name_by_regex(lower, pos)
+
+
+@settings(max_examples=600, deadline=None)
+@given(texts, st.integers(0, 40))
+def test_weak_names_are_the_regex_reading(text: str, pos: int) -> None:
+    _assert_weak_name_is_the_regex_reading(text, pos)
+
+
+def test_weak_names_at_the_edges_of_the_first_word() -> None:
+    # a name that starts with "z", one glued to a hyphen or apostrophe, one letter, the end
+    for text in ("zoe smith", "maria-x", "maria'", "maria smith", "m", "", "Zoe", "maria5"):
+        for pos in range(len(text) + 1):
+            _assert_weak_name_is_the_regex_reading(text, pos)
