@@ -36,11 +36,11 @@ Decisions a reviewer should know:
 Speed (`make bench`: one core, medians of rounds in which the engine and a three-regex
 baseline take turns; the machine is shared, so the ratio is the steadier figure). Compiled
 (mypyc and the C scanner, `make accel`), ten runs in Dec 2026, medians [ranges]: utterance
-by utterance 13.0 MB/s [11.6-13.7] against the baseline's 13.2 [13.1-13.3], a ratio of 0.98
-[0.88-1.04] (the engine, with the larger working set, loses more when the other core is
-busy), 258,000 utterances/s; whole transcripts 16.1 MB/s (baseline 16.4); a 1 MB document
-11.2 MB/s (0.69 of the baseline's: the street look-ahead and the sort of many spans cost more
-on one long text); p99 0.017 ms per utterance (baseline 0.008). (The bench times the spans
+by utterance 13.9 MB/s [12.4-14.5] against the baseline's 13.5 [13.0-14.0], a ratio of 1.04
+[0.92-1.06] (the engine, with the larger working set, loses more when the other core is
+busy), 275,000 utterances/s; whole transcripts 17.1 MB/s (baseline 16.8); a 1 MB document
+11.9 MB/s (0.71 of the baseline's: the street look-ahead and the sort of many spans cost more
+on one long text); p99 0.016 ms per utterance (baseline 0.0075). (The bench times the spans
 as find_spans returns them; turning each kind into its `.value` as well, as the bench used
 to, costs about 0.3 us an utterance, some 8%.) Before the C scanner: 0.47-0.58 of the
 baseline's speed. Pure Python: about 0.21 of the baseline's, 2.9 MB/s. The time is spread
