@@ -28,34 +28,44 @@ per practice (Practice voice settings: provider, voice, turn detection, extra in
 recording). Staff roles and what they see are in ``voiceagent.roles``.
 
 Measured (``python -m bench voice``: one Daphne per phase against the bare relay
-``bench/voice_relay.py`` in the same run, loopback fakes, 2-core machine, quiet, 8 s windows)
+``bench/voice_relay.py`` in the same run, loopback fakes, 2-core machine, 8 s windows; medians
+of 3 runs at 1/50 calls and 2 at 100-175, ranges in brackets; 3 Dec 2026, other sessions' tests
+and benchmarks shared the machine, phases they disturbed are named below)
 ---------------------------------------------------------------------------------------------
-====================================  ===========  ===========  ==========================
-figure (ours / relay)                 1 call       50 calls     200 calls
-====================================  ===========  ===========  ==========================
-caller -> model p50 / p99 ms          0.94/1.45    0.48/3.9     126/347
-  relay                               0.87/1.30    0.53/14.2    39/141
-model -> caller p50 / p99 ms          0.67/1.51    0.66/6.1     344/777
-  relay                               0.62/1.39    0.85/25.3    81/254
-CPU per call, ours / relay            1.20x        1.10x        (both at one full core)
-RSS per call, ours / relay            1.24x        1.49x        1.49x
-truncate error p99 ms                 1.6          4.5          591
-frames lost / reordered / misrouted   0            0            0
-realtime sockets open 1 s after       0            0            0
-====================================  ===========  ===========  ==========================
+=======================================  ===============  ===============  ===============
+figure (ours against the relay)          50 calls         100 calls        150 calls
+=======================================  ===============  ===============  ===============
+added p50 ms, caller->model / back       +0.06 / +0.02    -0.07 / -0.10    +0.55 / +0.66
+ours p99 ms, caller->model / back        1.5 / 1.5        2.9 / 2.8        8.3 / 7.5
+CPU per call, ours / relay               1.18x [1.09-1.25] 1.35x [1.31-1.40] 1.21x [1.20-1.22]
+  relay, % of a core per call            0.66             0.49             0.50
+RSS per call, ours / relay               1.40x [1.39-1.42] 1.35x            1.21x
+truncate error p99 ms                    3.5              4.4              4.0
+frames lost / reordered / misrouted      0                0                0
+realtime sockets open 1 s after          0                0                0
+=======================================  ===============  ===============  ===============
 
-At 50 calls every target of issue 4 is met, RSS only just (runs on a busy machine gave 1.6-1.9x:
-queues that build up while the process waits for a core stay in its heap). At 200 calls the bare
-relay itself needs all of one core (Daphne 99% CPU, 0.50% per call; its p50 is 39/81 ms,
-queueing, not relaying), so neither can carry 200 calls in real time in one Daphne process here;
-ours runs at the same CPU per call (98% of a core) with a deeper queue. The fakes use 0.6 of the
-other core. What is left above the relay per frame (about 10% at 50 calls) is the bridge's own
-Python per frame: frame validation, dispatch through Channels, playout bookkeeping; marks every
-200 ms instead of 100 ms made no measurable difference. At the 50-call cost per call (relay
-1.36%, ours 1.49% of a core) 200 calls need 2.7 (relay) or 3.0 (ours) cores of Daphne: more than
-this machine has beside the fakes; elsewhere, several Daphne processes per host. A full pass of
-the garbage collector over the startup heap used to stall all calls for 300-400 ms (config.asgi
-now freezes that heap).
+Every target of issue 4 holds at 50 calls, and at 1 call (added p50 +0.01 / -0.03 ms, CPU 1.08x)
+except RSS, which for one call is a handful of pages: 60 KB against 28-36 KB, 1.9x. One Daphne
+process carries about 125-150 calls within them here: at 150 the added p50 is just over 0.5 ms
+(ours at 91% of a core), at 175 ours saturates the core (added p50 +2.4 ms, truncate p99 21 ms)
+while the relay runs at 86%. 200 calls do not fit: on a quiet machine ours ran at 99% of a core
+with a 9.5 ms p50 (the relay, in its least disturbed run, at 85% with a 1.0 ms p50); in the
+three full runs other processes took 0.8-0.9 of a core during our 200-call phase and it queued
+(p50 0.19-0.6 s), with no frame lost. To serve 200 calls per process on this hardware the
+remaining cost per frame must fall about 25% more, or the calls go to two Daphne processes (each
+well inside the targets at 100 calls). The load side (fake model and driver) uses about 0.45 of
+the other core at 200 calls.
+
+The serving stack itself was the main cost: ``voiceagent.serving`` (applied by config.asgi and
+by the relay alike) cut the relay's CPU per frame by a quarter to a third (74 to 52 us at 100
+calls; Twisted's reactor on uvloop, immediate TCP writes instead of an epoll round trip per
+message, autobahn's per-frame debug arguments and event DeferredLists skipped, websocket mask
+keys from a pooled urandom). What is left above the relay (about 20% per frame) is the bridge's
+own work: frame validation, marks (every 200 ms; at 100 ms they were a fifth of a call's Twilio
+messages), playout bookkeeping and the dispatch through Channels. A full pass of the garbage
+collector over the startup heap used to stall all calls for 300-400 ms (config.asgi now freezes
+that heap).
 
 How a call flows
 ----------------

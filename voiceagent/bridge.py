@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Mark granularity; between marks the playhead is interpolated by the clock, so spacing costs
 # no accuracy on a steady stream. 200 ms, not 100: each mark is a message out and its echo in,
-# and at 100 ms marks were a fifth of a call's Twilio traffic (about 9% of the server's CPU).
+# and at 100 ms marks were a fifth of a call's Twilio traffic (a quiet A/B at 100 calls: 9% of
+# the server's CPU; an earlier A/B on a busy machine saw no difference).
 MARK_EVERY_MS = 200
 HANDOFF_TIMEOUT_S = 12.0  # longest wait for the hand-off line's mark before transferring anyway
 FATAL_ERROR_CODES = frozenset(
