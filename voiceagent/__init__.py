@@ -49,13 +49,14 @@ Every target of issue 4 holds at 50 calls, and at 1 call (added p50 +0.01 / -0.0
 except RSS, which for one call is a handful of pages: 60 KB against 28-36 KB, 1.9x. One Daphne
 process carries about 125-150 calls within them here: at 150 the added p50 is just over 0.5 ms
 (ours at 91% of a core), at 175 ours saturates the core (added p50 +2.4 ms, truncate p99 21 ms)
-while the relay runs at 86%. 200 calls do not fit: on a quiet machine ours ran at 99% of a core
-with a 9.5 ms p50 (the relay, in its least disturbed run, at 85% with a 1.0 ms p50); in the
+while the relay runs at 86%. 200 calls do not fit: in two quiet runs the relay itself used
+89-94% of a core (p50 0.7 ms, p99 3-52 ms) and ours saturated it (99%; p50 22-29 ms, truncate
+p99 59-99 ms, no frame lost, RSS 1.23-1.35x, CPU per call 1.07-1.12x with ours capped); in the
 three full runs other processes took 0.8-0.9 of a core during our 200-call phase and it queued
-(p50 0.19-0.6 s), with no frame lost. To serve 200 calls per process on this hardware the
-remaining cost per frame must fall about 25% more, or the calls go to two Daphne processes (each
-well inside the targets at 100 calls). The load side (fake model and driver) uses about 0.45 of
-the other core at 200 calls.
+further (p50 0.19-0.6 s). To serve 200 calls per process on this hardware the remaining cost per
+frame must fall about 25% more, or the calls go to two Daphne processes (each well inside the
+targets at 100 calls). The load side (fake model and driver) uses about 0.45 of the other core
+at 200 calls.
 
 The serving stack itself was the main cost: ``voiceagent.serving`` (applied by config.asgi and
 by the relay alike) cut the relay's CPU per frame by a quarter to a third (74 to 52 us at 100
